@@ -1,0 +1,1 @@
+"""Redis: revocation lists, rate-limit counters and other data that may be lost or rebuilt."""

@@ -1,0 +1,1 @@
+"""Mailers: SMTP for production, ``.eml`` files for development, memory for tests."""

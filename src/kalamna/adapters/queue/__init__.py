@@ -1,0 +1,1 @@
+"""SAQ job queue on Redis."""

@@ -1,0 +1,56 @@
+"""The ``JobQueue`` port on SAQ. Task options (timeout, retries, backoff, heartbeat) live in
+``TASK_OPTIONS`` so that producers and the worker agree on them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from saq import Queue
+from saq.queue.redis import RedisQueue
+
+from kalamna.domain.errors import DependencyUnavailable
+
+# SAQ's defaults are a 10 s timeout and one retry: every task states its own.
+TASK_OPTIONS: dict[str, dict[str, Any]] = {
+    "deliver_email": {"timeout": 30, "retries": 5, "retry_delay": 2.0, "retry_backoff": True},
+}
+DEFAULT_OPTIONS: dict[str, Any] = {"timeout": 60, "retries": 3, "retry_delay": 1.0, "retry_backoff": True}
+
+
+def make_queue(redis_url: str, name: str) -> Queue:
+    # Built by hand because SAQ's from_url() refuses unix:// URLs. No socket_timeout here: the
+    # worker blocks on BLMOVE for longer than any sane read timeout.
+    return RedisQueue(Redis.from_url(redis_url, socket_connect_timeout=2), name=name)
+
+
+class SaqJobQueue:
+    def __init__(self, queue: Queue) -> None:
+        self._queue = queue
+
+    async def enqueue(self, task: str, *, key: str | None = None, **kwargs: Any) -> None:
+        options = {**DEFAULT_OPTIONS, **TASK_OPTIONS.get(task, {})}
+        if key is not None:
+            options["key"] = key
+        try:
+            await self._queue.enqueue(task, **options, **kwargs)
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            raise DependencyUnavailable("The job queue is unavailable.") from exc
+
+
+class QueueProbe:
+    """The queue is usable when its Redis answers and its bookkeeping can be read."""
+
+    name = "queue"
+    required = True
+
+    def __init__(self, queue: Queue) -> None:
+        self._queue = queue
+
+    async def check(self) -> None:
+        try:
+            await self._queue.count("queued")
+        except (RedisConnectionError, RedisTimeoutError) as exc:
+            raise ConnectionError(str(exc)) from exc

@@ -1,0 +1,158 @@
+"""``kalamna`` command line: dev, serve, worker, migrate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import sys
+import time
+from collections.abc import Sequence
+
+from kalamna import __version__
+from kalamna.config import Settings, SettingsError, load_settings
+from kalamna.observability import configure_logging
+
+logger = logging.getLogger("kalamna.cli")
+
+
+def _settings(log_format: str | None = None) -> Settings:
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(2) from exc
+    configure_logging(settings.log_level, log_format or settings.log_format)
+    return settings
+
+
+def _resolved(settings: Settings) -> Settings:
+    from kalamna.embedded import resolve_services
+
+    resolved, _services = resolve_services(settings)
+    return resolved
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    import uvicorn
+    from dishka.integrations.litestar import LitestarProvider
+
+    from kalamna.adapters.postgres.migrations import upgrade_to_head
+    from kalamna.di import make_container
+    from kalamna.web.app import create_app
+
+    started = time.monotonic()
+    settings = _settings(log_format="text")
+    settings = _resolved(settings)
+    assert settings.database_url
+    upgrade_to_head(settings.database_url)
+    app = create_app(settings, make_container(settings, LitestarProvider()), run_worker=True)
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_config=None, access_log=False)
+    server = uvicorn.Server(config)
+
+    async def serve() -> None:
+        task = asyncio.create_task(server.serve())
+        while not server.started and not task.done():
+            await asyncio.sleep(0.05)
+        if server.started:
+            logger.info(
+                "Kalamna is ready on http://%s:%d (docs: /schema/swagger, mail: %s) in %.1fs",
+                args.host,
+                args.port,
+                settings.data_dir.resolve() / "mail",
+                time.monotonic() - started,
+            )
+        await task
+
+    # uvicorn re-raises the captured SIGINT after a clean shutdown; that is not an error.
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve())
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = _settings()
+    uvicorn.run(
+        "kalamna.web.asgi:app_factory",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers or settings.workers,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,  # client IPs are resolved by our own trusted-proxy rule
+        timeout_graceful_shutdown=20,
+    )
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from kalamna.di import make_container
+    from kalamna.worker.runner import build_worker
+
+    settings = _resolved(_settings())
+
+    async def run() -> None:
+        container = make_container(settings)
+        try:
+            worker = await build_worker(settings, container)
+            if args.concurrency:
+                worker.concurrency = args.concurrency
+            await worker.start()
+        finally:
+            await container.close()
+
+    asyncio.run(run())
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from kalamna.adapters.postgres.migrations import upgrade_to_head
+
+    settings = _resolved(_settings())
+    assert settings.database_url
+    upgrade_to_head(settings.database_url)
+    logger.info("database schema is up to date")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kalamna", description="Kalamna AI customer-support platform.")
+    parser.add_argument("--version", action="version", version=f"kalamna {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    dev = sub.add_parser(
+        "dev",
+        help="run everything on this machine (embedded PostgreSQL and Redis, migrations, API, worker)",
+        description="Start embedded services unless KALAMNA_DATABASE_URL / KALAMNA_REDIS_URL are set, "
+        "apply migrations, and serve the API with an in-process job worker. Ctrl-C stops it cleanly.",
+    )
+    dev.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    dev.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
+    dev.set_defaults(func=cmd_dev)
+
+    serve = sub.add_parser("serve", help="production API server (uvicorn)", description="Serve the API.")
+    serve.add_argument("--host", default=None, help="interface to bind (default KALAMNA_HOST)")
+    serve.add_argument("--port", type=int, default=None, help="port (default KALAMNA_PORT)")
+    serve.add_argument("--workers", type=int, default=None, help="processes (default KALAMNA_WORKERS)")
+    serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser("worker", help="run a background job worker", description="Run a SAQ worker.")
+    worker.add_argument("--concurrency", type=int, default=None, help="jobs at once")
+    worker.set_defaults(func=cmd_worker)
+
+    migrate = sub.add_parser("migrate", help="apply database migrations", description="Upgrade to head.")
+    migrate.set_defaults(func=cmd_migrate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,197 @@
+"""Typed settings read from ``KALAMNA_*`` environment variables (and an optional ``.env`` file).
+
+Every field is validated on its own so that start-up reports *all* bad values at once, each with
+the variable name and the reason. Secrets that ``kalamna dev`` needs (JWT secret, internal token)
+are generated once and kept in the data directory when they are not configured.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import msgspec
+
+ENV_PREFIX = "KALAMNA_"
+
+
+class SettingsError(ValueError):
+    """Raised with one line per invalid setting."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("Invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """All runtime configuration. Field ``foo`` is read from ``KALAMNA_FOO``."""
+
+    env: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Path("var")
+    # External services; ``None`` means "start the embedded server inside data_dir".
+    database_url: str | None = None
+    redis_url: str | None = None
+    database_pool_size: int = 10
+    database_echo: bool = False
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    public_url: str = "http://127.0.0.1:8000"
+    dashboard_url: str = "http://127.0.0.1:3000"
+    cors_allow_origins: list[str] = msgspec.field(default_factory=lambda: ["*"])
+    trusted_proxies: list[str] = msgspec.field(default_factory=list)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "text"] = "json"
+
+    # Secrets: generated into data_dir/secrets.json for development when unset.
+    jwt_secret: str | None = None
+    internal_token: str | None = None
+
+    # Mail: "outbox" writes .eml files to data_dir/mail (development); "smtp" sends for real.
+    mail_backend: Literal["outbox", "smtp"] = "outbox"
+    mail_from: str = "Kalamna <no-reply@kalamna.local>"
+    smtp_host: str = "localhost"
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+
+    # Jobs
+    worker_concurrency: int = 8
+    # SAQ waits this long for running jobs on shutdown, then cancels them (jobs are retry-safe).
+    worker_shutdown_grace_s: int = 10
+    queue_name: str = "kalamna"
+
+    # Models
+    openai_api_key: str | None = None
+    openai_base_url: str | None = None
+    chat_model: str = "gpt-4o-mini"
+    embedding_model: str = "text-embedding-3-small"
+
+    def __post_init__(self) -> None:
+        problems: list[str] = []
+        if not 1 <= self.port <= 65535:
+            problems.append(f"{ENV_PREFIX}PORT: must be between 1 and 65535, got {self.port}")
+        if self.workers < 1:
+            problems.append(f"{ENV_PREFIX}WORKERS: must be at least 1, got {self.workers}")
+        if self.database_pool_size < 1:
+            problems.append(f"{ENV_PREFIX}DATABASE_POOL_SIZE: must be at least 1")
+        if self.worker_concurrency < 1:
+            problems.append(f"{ENV_PREFIX}WORKER_CONCURRENCY: must be at least 1")
+        if self.database_url is not None and not self.database_url.startswith("postgresql"):
+            problems.append(f"{ENV_PREFIX}DATABASE_URL: must be a postgresql:// URL")
+        if self.redis_url is not None and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
+            problems.append(f"{ENV_PREFIX}REDIS_URL: must be a redis://, rediss:// or unix:// URL")
+        for name in ("public_url", "dashboard_url"):
+            if not getattr(self, name).startswith(("http://", "https://")):
+                problems.append(f"{ENV_PREFIX}{name.upper()}: must be an http(s) URL")
+        if self.env == "production":
+            for name in ("jwt_secret", "internal_token"):
+                value = getattr(self, name)
+                if not value or len(value) < 32:
+                    problems.append(
+                        f"{ENV_PREFIX}{name.upper()}: required in production, at least 32 characters"
+                    )
+        if problems:
+            raise SettingsError(problems)
+
+    @property
+    def uses_embedded_database(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def uses_embedded_redis(self) -> bool:
+        return self.redis_url is None
+
+    @property
+    def uses_openai(self) -> bool:
+        return self.openai_base_url is not None or self.openai_api_key is not None
+
+
+_LIST_FIELDS = {"cors_allow_origins", "trusted_proxies"}
+
+
+def _read_dotenv(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        key = key.strip().removeprefix("export ").strip()
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key] = value
+    return values
+
+
+def _coerce(name: str, raw: str) -> Any:
+    if name in _LIST_FIELDS:
+        return [item.strip() for item in raw.split(",") if item.strip()]
+    if raw == "" and name in _OPTIONAL_FIELDS:
+        return None
+    return raw
+
+
+_FIELDS = {f.name: f for f in msgspec.structs.fields(Settings)}
+_OPTIONAL_FIELDS = {name for name, f in _FIELDS.items() if f.default is None}
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, *, dotenv: Path | None = Path(".env")
+) -> Settings:
+    """Build settings from the environment (``.env`` values are overridden by real variables)."""
+    env = dict(_read_dotenv(dotenv)) if dotenv is not None else {}
+    env.update(os.environ if environ is None else environ)
+    raw: dict[str, Any] = {}
+    problems: list[str] = []
+    types = {name: f.type for name, f in _FIELDS.items()}
+    for name in _FIELDS:
+        key = ENV_PREFIX + name.upper()
+        if key not in env:
+            continue
+        value = _coerce(name, env[key])
+        if types[name] is Path:
+            raw[name] = Path(value).expanduser()
+            continue
+        try:
+            raw[name] = msgspec.convert(value, types[name], strict=False)
+        except msgspec.ValidationError as exc:
+            problems.append(f"{key}={env[key]!r}: {exc}")
+    if problems:
+        raise SettingsError(problems)
+    return _with_generated_secrets(Settings(**raw))
+
+
+def _with_generated_secrets(settings: Settings) -> Settings:
+    """Fill missing secrets from ``data_dir/secrets.json``, creating it (mode 0600) on first use."""
+    if settings.jwt_secret and settings.internal_token:
+        return settings
+    path = settings.data_dir / "secrets.json"
+    stored: dict[str, str] = {}
+    if path.is_file():
+        stored = msgspec.json.decode(path.read_bytes(), type=dict[str, str])
+    changed = False
+    for name in ("jwt_secret", "internal_token"):
+        if not stored.get(name):
+            stored[name] = secrets.token_urlsafe(48)
+            changed = True
+    if changed:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(msgspec.json.encode(stored))
+        os.replace(tmp, path)
+    return msgspec.structs.replace(
+        settings,
+        jwt_secret=settings.jwt_secret or stored["jwt_secret"],
+        internal_token=settings.internal_token or stored["internal_token"],
+    )

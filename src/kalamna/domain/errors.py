@@ -1,0 +1,37 @@
+"""Domain errors. Each carries the stable ``code`` word of the REST contract; the web edge maps
+the class to an HTTP status, so the core never speaks HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    code = "conflict"
+    default_detail = "The request conflicts with the current state."
+
+    def __init__(self, detail: str | None = None, *, extra: dict[str, Any] | None = None) -> None:
+        self.detail = detail or self.default_detail
+        self.extra = extra
+        super().__init__(self.detail)
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    default_detail = "Resource not found."
+
+
+class Conflict(DomainError):
+    code = "conflict"
+
+
+class InvalidInput(DomainError):
+    code = "validation_error"
+    default_detail = "Validation failed."
+
+
+class DependencyUnavailable(DomainError):
+    """A backing service the operation needs is down; callers answer 503, never 500."""
+
+    code = "service_unavailable"
+    default_detail = "A required service is unavailable."

@@ -1,0 +1,41 @@
+"""Health of the backing services, as the operations contract reports it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class DependencyStatus(StrEnum):
+    OK = "ok"
+    UNAVAILABLE = "unavailable"
+    TIMEOUT = "timeout"
+    ERROR = "error"
+    # Reported for optional, non-network components (e.g. the offline embedder) before first use.
+    NOT_LOADED = "not_loaded"
+
+
+@dataclass(frozen=True, slots=True)
+class DependencyCheck:
+    name: str
+    status: DependencyStatus
+    required: bool
+
+    @property
+    def healthy(self) -> bool:
+        return self.status in (DependencyStatus.OK, DependencyStatus.NOT_LOADED)
+
+
+@dataclass(frozen=True, slots=True)
+class HealthReport:
+    version: str
+    checks: tuple[DependencyCheck, ...]
+
+    @property
+    def healthy(self) -> bool:
+        """Healthy when every *required* dependency is; optional ones only inform."""
+        return all(check.healthy for check in self.checks if check.required)
+
+    @property
+    def failing(self) -> list[str]:
+        return [c.name for c in self.checks if c.required and not c.healthy]

@@ -1,0 +1,82 @@
+"""Litestar application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from dishka import AsyncContainer
+from dishka.integrations.litestar import setup_dishka
+from litestar import Litestar, Router
+from litestar.config.cors import CORSConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.types import ControllerRouterHandler
+
+from kalamna import __version__
+from kalamna.config import Settings
+from kalamna.web.controllers.health import health
+from kalamna.web.errors import EXCEPTION_HANDLERS
+from kalamna.web.middleware import request_id_middleware
+from kalamna.worker.runner import in_process_worker
+
+API_PREFIX = "/api/v1"
+
+
+def api_handlers() -> list[ControllerRouterHandler]:
+    return [health]
+
+
+def create_app(
+    settings: Settings,
+    container: AsyncContainer,
+    *,
+    extra_handlers: Sequence[ControllerRouterHandler] = (),
+    run_worker: bool = False,
+) -> Litestar:
+    """Build the app around a ready container; the app closes the container on shutdown.
+
+    ``run_worker`` runs a SAQ worker inside the API process (``kalamna dev``).
+    """
+
+    @asynccontextmanager
+    async def close_container(app: Litestar) -> AsyncIterator[None]:
+        try:
+            if run_worker:
+                async with in_process_worker(settings, container):
+                    yield
+            else:
+                yield
+        finally:
+            await container.close()
+
+    api = Router(path=API_PREFIX, route_handlers=[*api_handlers(), *extra_handlers])
+    app = Litestar(
+        route_handlers=[api],
+        lifespan=[close_container],
+        exception_handlers=EXCEPTION_HANDLERS,
+        cors_config=CORSConfig(
+            allow_origins=list(settings.cors_allow_origins),
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-Session-Token", "X-Request-ID"],
+            expose_headers=[
+                "X-Request-ID",
+                "X-RateLimit-Limit",
+                "X-RateLimit-Remaining",
+                "X-RateLimit-Reset",
+                "Retry-After",
+            ],
+        ),
+        openapi_config=OpenAPIConfig(
+            title="Kalamna API",
+            version=__version__,
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin(path="/swagger")],
+        ),
+        debug=False,
+        logging_config=None,  # kalamna.observability owns logging
+    )
+    setup_dishka(container, app)
+    # Outermost, so that unmatched routes (404/405) get a request id and a log line too.
+    app.asgi_handler = request_id_middleware(app.asgi_handler)
+    return app

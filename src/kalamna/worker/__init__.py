@@ -1,0 +1,1 @@
+"""SAQ task entry points: they load ids, call the same use cases as the web edge."""

@@ -1,0 +1,51 @@
+"""Build and run a SAQ worker that shares the API's container wiring."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from dishka import AsyncContainer
+from saq import Queue, Worker
+
+from kalamna.config import Settings
+from kalamna.worker.tasks import TASKS
+
+
+async def build_worker(
+    settings: Settings, container: AsyncContainer, *, shutdown_grace_s: int | None = None
+) -> Worker[Any]:
+    queue = await container.get(Queue)
+
+    async def startup(ctx: dict[str, Any]) -> None:
+        ctx["container"] = container
+        ctx["settings"] = settings
+
+    return Worker(
+        queue,
+        functions=TASKS,
+        concurrency=settings.worker_concurrency,
+        startup=startup,
+        shutdown_grace_period_s=shutdown_grace_s or settings.worker_shutdown_grace_s,
+    )
+
+
+@asynccontextmanager
+async def in_process_worker(settings: Settings, container: AsyncContainer) -> AsyncIterator[Worker[Any]]:
+    """Run a worker as a task of the current event loop (``kalamna dev``, integration tests).
+
+    The host process (uvicorn) owns the signals, so the worker installs no handlers of its own.
+    """
+    worker = await build_worker(settings, container, shutdown_grace_s=1)
+    worker.SIGNALS = []
+    task = asyncio.create_task(worker.start(), name="saq-worker")
+    try:
+        yield worker
+    finally:
+        await worker.stop()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

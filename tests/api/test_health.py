@@ -1,0 +1,83 @@
+"""GET /api/v1/health: 200 when all is well, 503 naming the dependency when one is down, and
+recovery once it returns (real servers, stopped and restarted)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from dishka.integrations.litestar import LitestarProvider
+from litestar.testing import AsyncTestClient
+
+from kalamna.di import make_container
+from kalamna.embedded import EmbeddedPostgres, EmbeddedRedis
+from kalamna.web.app import create_app
+from tests.conftest import make_test_settings
+
+
+async def test_health_ok(client: AsyncTestClient) -> None:
+    response = await client.get("/api/v1/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["version"]
+    assert {k: body["dependencies"][k] for k in ("database", "redis", "queue")} == {
+        "database": "ok",
+        "redis": "ok",
+        "queue": "ok",
+    }
+
+
+@pytest.fixture
+def own_redis(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    server = EmbeddedRedis(tmp_path_factory.mktemp("r"))
+    server.start()
+    yield server
+    server.release()
+
+
+@pytest.fixture
+def own_postgres(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    from kalamna.adapters.postgres.migrations import upgrade_to_head
+
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("p") / "pg")
+    server.start()
+    upgrade_to_head(server.url)
+    yield server
+    server.stop()
+
+
+async def test_redis_outage_gives_503_then_recovers(
+    services, own_redis: EmbeddedRedis, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    settings = make_test_settings(services, tmp_path, redis_url=own_redis.url)
+    app = create_app(settings, make_container(settings, LitestarProvider()))
+    async with AsyncTestClient(app) as client:
+        assert (await client.get("/api/v1/health")).status_code == 200
+        own_redis.stop()
+        response = await client.get("/api/v1/health")
+        assert response.status_code == 503
+        body = response.json()
+        assert body["status"] == "unavailable"
+        assert body["dependencies"]["redis"] != "ok"
+        assert body["dependencies"]["queue"] != "ok"
+        assert body["dependencies"]["database"] == "ok"
+        own_redis.start()
+        assert (await client.get("/api/v1/health")).status_code == 200
+
+
+async def test_postgres_outage_gives_503_then_recovers(
+    services, own_postgres: EmbeddedPostgres, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    settings = make_test_settings(services, tmp_path, database_url=own_postgres.url)
+    app = create_app(settings, make_container(settings, LitestarProvider()))
+    async with AsyncTestClient(app) as client:
+        assert (await client.get("/api/v1/health")).status_code == 200
+        own_postgres.stop()
+        response = await client.get("/api/v1/health")
+        assert response.status_code == 503
+        body = response.json()
+        assert body["dependencies"]["database"] != "ok"
+        assert body["dependencies"]["redis"] == "ok"
+        own_postgres.restart()
+        assert (await client.get("/api/v1/health")).status_code == 200

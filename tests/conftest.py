@@ -1,0 +1,93 @@
+"""Shared fixtures: one embedded PostgreSQL (pgvector) and one Redis for the whole session,
+started by the same code as ``kalamna dev``; each test gets clean tables and an empty Redis.
+
+Set ``KALAMNA_TEST_DATABASE_URL`` / ``KALAMNA_TEST_REDIS_URL`` to run against external servers
+(their data is wiped between tests).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import warnings
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+
+
+@dataclass(frozen=True)
+class Services:
+    database_url: str
+    redis_url: str
+    root: Path
+
+
+@pytest.fixture(scope="session")
+def services() -> Iterator[Services]:
+    from kalamna.adapters.postgres.migrations import upgrade_to_head
+    from kalamna.embedded import start_embedded_services
+
+    root = Path(tempfile.mkdtemp(prefix="klm-"))  # short: Unix socket paths max out at 107 bytes
+    database_url = os.environ.get("KALAMNA_TEST_DATABASE_URL")
+    redis_url = os.environ.get("KALAMNA_TEST_REDIS_URL")
+    embedded = start_embedded_services(root, database=database_url is None, redis=redis_url is None)
+    database_url = database_url or embedded.postgres.url  # type: ignore[union-attr]
+    redis_url = redis_url or embedded.redis.url  # type: ignore[union-attr]
+    upgrade_to_head(database_url)
+    try:
+        yield Services(database_url=database_url, redis_url=redis_url, root=root)
+    finally:
+        if embedded.redis is not None:
+            embedded.redis.release()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def make_test_settings(services: Services, data_dir: Path, **overrides: object):  # type: ignore[no-untyped-def]
+    from kalamna.config import Settings
+
+    values: dict[str, object] = {
+        "env": "test",
+        "data_dir": data_dir,
+        "database_url": services.database_url,
+        "redis_url": services.redis_url,
+        "jwt_secret": "test-jwt-secret-" + "x" * 32,
+        "internal_token": "test-internal-token-" + "y" * 32,
+        "database_pool_size": 5,
+        **overrides,
+    }
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(services: Services, tmp_path: Path):  # type: ignore[no-untyped-def]
+    return make_test_settings(services, tmp_path / "data")
+
+
+@pytest.fixture
+async def clean_state(services: Services) -> AsyncIterator[None]:
+    """Empty every table and Redis before the test (not after: a failed test leaves evidence)."""
+    import asyncpg
+    from redis.asyncio import Redis
+
+    from kalamna.adapters.postgres import models  # noqa: F401
+    from kalamna.adapters.postgres.base import metadata
+
+    tables = [t.name for t in metadata.sorted_tables]
+    if tables:
+        dsn = services.database_url.replace("postgresql+asyncpg://", "postgresql://")
+        conn = await asyncpg.connect(dsn)
+        try:
+            await conn.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+        finally:
+            await conn.close()
+    redis = Redis.from_url(services.redis_url)
+    try:
+        await redis.flushdb()
+    finally:
+        await redis.aclose()
+    yield

@@ -1,0 +1,58 @@
+"""Embedded servers: shared by several processes, recovered after a crash."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import redis
+
+from kalamna.embedded import EmbeddedRedis
+
+
+def test_second_holder_shares_and_last_holder_stops(tmp_path: Path) -> None:
+    server = EmbeddedRedis(tmp_path / "r")
+    server.start()
+    # Another process joins the same data directory and leaves: the server must survive it.
+    code = (
+        "from pathlib import Path; from kalamna.embedded import EmbeddedRedis;"
+        f"s = EmbeddedRedis(Path({str(tmp_path / 'r')!r})); s.start();"
+        "import redis; assert redis.Redis.from_url(s.url).ping()"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+    assert redis.Redis.from_url(server.url).ping()
+    server.release()
+    assert not server.socket_path.exists() or not _pings(server.url)
+
+
+def test_crashed_holder_and_dead_server_are_recovered(tmp_path: Path) -> None:
+    directory = tmp_path / "r"
+    server = EmbeddedRedis(directory)
+    server.start()
+    server.stop()  # the server dies behind our back, leaving its pid file and socket
+    dead_pid = _dead_pid()
+    (directory / "holders.json").write_text(json.dumps([dead_pid, os.getpid()]))
+    again = EmbeddedRedis(directory)
+    again.start()
+    try:
+        assert redis.Redis.from_url(again.url).ping()
+        assert dead_pid not in json.loads((directory / "holders.json").read_text())
+    finally:
+        again.release()
+        server.release()
+
+
+def _pings(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=0.5).ping())
+    except redis.ConnectionError:
+        return False
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid

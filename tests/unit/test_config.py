@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kalamna.config import SettingsError, load_settings
+
+
+def test_defaults_and_generated_secrets_persist(tmp_path: Path) -> None:
+    env = {"KALAMNA_DATA_DIR": str(tmp_path)}
+    first = load_settings(env, dotenv=None)
+    assert first.uses_embedded_database and first.uses_embedded_redis
+    assert first.jwt_secret and len(first.jwt_secret) >= 32
+    assert (tmp_path / "secrets.json").stat().st_mode & 0o777 == 0o600
+    second = load_settings(env, dotenv=None)
+    assert (second.jwt_secret, second.internal_token) == (first.jwt_secret, first.internal_token)
+
+
+def test_every_bad_value_is_reported_with_its_variable(tmp_path: Path) -> None:
+    env = {
+        "KALAMNA_DATA_DIR": str(tmp_path),
+        "KALAMNA_PORT": "eighty",
+        "KALAMNA_WORKERS": "many",
+        "KALAMNA_LOG_LEVEL": "LOUD",
+    }
+    with pytest.raises(SettingsError) as excinfo:
+        load_settings(env, dotenv=None)
+    message = str(excinfo.value)
+    for name in ("KALAMNA_PORT", "KALAMNA_WORKERS", "KALAMNA_LOG_LEVEL"):
+        assert name in message
+    assert len(excinfo.value.problems) == 3
+
+
+def test_range_and_url_checks(tmp_path: Path) -> None:
+    env = {
+        "KALAMNA_DATA_DIR": str(tmp_path),
+        "KALAMNA_PORT": "70000",
+        "KALAMNA_DATABASE_URL": "mysql://x",
+        "KALAMNA_REDIS_URL": "http://x",
+    }
+    with pytest.raises(SettingsError) as excinfo:
+        load_settings(env, dotenv=None)
+    assert {p.split(":")[0] for p in excinfo.value.problems} == {
+        "KALAMNA_PORT",
+        "KALAMNA_DATABASE_URL",
+        "KALAMNA_REDIS_URL",
+    }
+
+
+def test_production_requires_real_secrets(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="KALAMNA_JWT_SECRET"):
+        load_settings({"KALAMNA_ENV": "production", "KALAMNA_DATA_DIR": str(tmp_path)}, dotenv=None)
+
+
+def test_dotenv_is_read_and_environment_wins(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(
+        'KALAMNA_PORT=9001\nexport KALAMNA_HOST="0.0.0.0"\n# comment\nKALAMNA_CORS_ALLOW_ORIGINS=https://a.example, https://b.example\n'
+    )
+    settings = load_settings({"KALAMNA_DATA_DIR": str(tmp_path), "KALAMNA_PORT": "9002"}, dotenv=dotenv)
+    assert settings.port == 9002
+    assert settings.host == "0.0.0.0"
+    assert settings.cors_allow_origins == ["https://a.example", "https://b.example"]
