@@ -35,3 +35,14 @@ class DependencyUnavailable(DomainError):
 
     code = "service_unavailable"
     default_detail = "A required service is unavailable."
+
+
+class LlmUnavailable(DomainError):
+    """The language model could not be reached (after retries)."""
+
+    code = "llm_unavailable"
+    default_detail = "The answer service is unavailable; your message was kept."
+
+
+class EmbedderUnavailable(DependencyUnavailable):
+    default_detail = "The embedding service is unavailable."
