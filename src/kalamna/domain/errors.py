@@ -46,3 +46,19 @@ class LlmUnavailable(DomainError):
 
 class EmbedderUnavailable(DependencyUnavailable):
     default_detail = "The embedding service is unavailable."
+
+
+class PayloadTooLarge(DomainError):
+    code = "payload_too_large"
+    default_detail = "The upload is too large."
+
+
+class UnsupportedMediaType(DomainError):
+    code = "unsupported_media_type"
+    default_detail = "This file type is not supported."
+
+
+class UnreadableDocument(InvalidInput):
+    """The file has a supported type but no text could be extracted (empty, corrupt, hostile)."""
+
+    default_detail = "The document is empty or could not be read."
