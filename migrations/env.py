@@ -27,6 +27,7 @@ def _run(connection: Connection) -> None:
         compare_type=True,
         include_object=_include_object,
         transaction_per_migration=True,
+        user_module_prefix="sa.",  # advanced-alchemy and pgvector types, aliased in script.py.mako
     )
     connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": MIGRATION_LOCK_ID})
     try:

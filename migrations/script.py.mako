@@ -6,14 +6,13 @@ Create Date: ${create_date}
 """
 
 import sqlalchemy as sa
-from advanced_alchemy.types import GUID, DateTimeUTC, JsonB
+from advanced_alchemy.types import GUID, DateTimeUTC
 from alembic import op
 from pgvector.sqlalchemy import Vector
 ${imports if imports else ""}
 # Autogenerate renders advanced-alchemy and pgvector types with an ``sa.`` prefix.
 sa.GUID = GUID
 sa.DateTimeUTC = DateTimeUTC
-sa.JsonB = JsonB
 sa.Vector = Vector
 
 revision = ${repr(up_revision)}

@@ -36,18 +36,16 @@ def _resolved(settings: Settings) -> Settings:
 
 def cmd_dev(args: argparse.Namespace) -> int:
     import uvicorn
-    from dishka.integrations.litestar import LitestarProvider
 
     from kalamna.adapters.postgres.migrations import upgrade_to_head
-    from kalamna.di import make_container
-    from kalamna.web.app import create_app
+    from kalamna.web.app import create_app, web_container
 
     started = time.monotonic()
     settings = _settings(log_format="text")
     settings = _resolved(settings)
     assert settings.database_url
     upgrade_to_head(settings.database_url)
-    app = create_app(settings, make_container(settings, LitestarProvider()), run_worker=True)
+    app = create_app(settings, web_container(settings), run_worker=True)
     config = uvicorn.Config(app, host=args.host, port=args.port, log_config=None, access_log=False)
     server = uvicorn.Server(config)
 

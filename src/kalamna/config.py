@@ -51,6 +51,34 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     jwt_secret: str | None = None
     internal_token: str | None = None
 
+    # Access tokens. HS256 signs with jwt_secret; EdDSA/RS256/ES256 sign with jwt_private_key_file and
+    # verify with its public key. jwt_previous_keys ("kid=ALG:path-or-secret", comma-separated) keep
+    # verifying tokens signed by rotated-out keys until they expire.
+    jwt_algorithm: Literal["HS256", "EdDSA", "RS256", "ES256"] = "HS256"
+    jwt_key_id: str = "k1"
+    jwt_private_key_file: Path | None = None
+    jwt_previous_keys: list[str] = msgspec.field(default_factory=list)
+    jwt_issuer: str = "kalamna"
+    jwt_audience: str = "kalamna-api"
+    access_token_ttl_s: int = 900
+    refresh_token_ttl_s: int = 7 * 24 * 3600
+    verification_token_ttl_s: int = 48 * 3600
+    reset_token_ttl_s: int = 3600
+    invitation_ttl_s: int = 7 * 24 * 3600
+
+    # argon2id parameters (defaults: OWASP's m=19 MiB, t=2, p=1) and the hashing thread pool size.
+    argon2_memory_kib: int = 19_456
+    argon2_time_cost: int = 2
+    argon2_parallelism: int = 1
+    argon2_threads: int = 2
+
+    # Rate limits: "count/seconds".
+    rate_limit_login_failures: str = "10/900"
+    rate_limit_registrations: str = "10/3600"
+    rate_limit_email_actions: str = "5/3600"
+    rate_limit_widget_session_messages: str = "30/60"
+    rate_limit_widget_key_requests: str = "600/60"
+
     # Mail: "outbox" writes .eml files to data_dir/mail (development); "smtp" sends for real.
     mail_backend: Literal["outbox", "smtp"] = "outbox"
     mail_from: str = "Kalamna <no-reply@kalamna.local>"
@@ -78,6 +106,21 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             problems.append(f"{ENV_PREFIX}PORT: must be between 1 and 65535, got {self.port}")
         if self.workers < 1:
             problems.append(f"{ENV_PREFIX}WORKERS: must be at least 1, got {self.workers}")
+        for name in (
+            "rate_limit_login_failures",
+            "rate_limit_registrations",
+            "rate_limit_email_actions",
+            "rate_limit_widget_session_messages",
+            "rate_limit_widget_key_requests",
+        ):
+            try:
+                parse_rate(getattr(self, name))
+            except ValueError:
+                problems.append(f"{ENV_PREFIX}{name.upper()}: must look like COUNT/SECONDS, e.g. 10/900")
+        if self.argon2_memory_kib < 19_456 or self.argon2_time_cost < 2:
+            problems.append(f"{ENV_PREFIX}ARGON2_*: below OWASP's minimum (m=19456 KiB, t=2)")
+        if self.jwt_algorithm != "HS256" and self.jwt_private_key_file is None:
+            problems.append(f"{ENV_PREFIX}JWT_PRIVATE_KEY_FILE: required for {self.jwt_algorithm}")
         if self.database_pool_size < 1:
             problems.append(f"{ENV_PREFIX}DATABASE_POOL_SIZE: must be at least 1")
         if self.worker_concurrency < 1:
@@ -112,7 +155,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         return self.openai_base_url is not None or self.openai_api_key is not None
 
 
-_LIST_FIELDS = {"cors_allow_origins", "trusted_proxies"}
+_LIST_FIELDS = {"cors_allow_origins", "trusted_proxies", "jwt_previous_keys"}
+
+
+def parse_rate(value: str) -> tuple[int, int]:
+    """``"10/900"`` → (10, 900): at most 10 events per 900 seconds."""
+    count, _, window = value.partition("/")
+    parsed = int(count), int(window)
+    if parsed[0] < 1 or parsed[1] < 1:
+        raise ValueError(value)
+    return parsed
 
 
 def _read_dotenv(path: Path) -> dict[str, str]:
@@ -158,7 +210,7 @@ def load_settings(
         if key not in env:
             continue
         value = _coerce(name, env[key])
-        if types[name] is Path:
+        if types[name] in (Path, Path | None):
             raw[name] = Path(value).expanduser()
             continue
         try:

@@ -7,23 +7,75 @@ by their finalizer: use cases commit through the unit of work.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 
-from dishka import AsyncContainer, Provider, Scope, from_context, make_async_container, provide
+from dishka import AsyncContainer, Provider, Scope, from_context, make_async_container, provide, provide_all
 from redis.asyncio import Redis
 from saq import Queue
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from kalamna import __version__
+from kalamna.adapters.cache.rate_limit import RedisRateLimiter
 from kalamna.adapters.cache.redis_client import RedisProbe, make_redis
+from kalamna.adapters.cache.revocation import RedisRevocationStore
+from kalamna.adapters.clock import SystemClock
 from kalamna.adapters.mail.outbox import OutboxMailer
 from kalamna.adapters.mail.smtp import SmtpMailer
 from kalamna.adapters.postgres.engine import PostgresProbe, make_engine, make_session_factory
+from kalamna.adapters.postgres.repositories.bot_config import SqlaBotConfigRepository
+from kalamna.adapters.postgres.repositories.identity import SqlaEmployeeRepository, SqlaOrganizationRepository
+from kalamna.adapters.postgres.repositories.tokens import (
+    SqlaOneTimeTokenRepository,
+    SqlaRefreshSessionRepository,
+)
+from kalamna.adapters.postgres.unit_of_work import SqlaUnitOfWork
 from kalamna.adapters.queue.saq_queue import QueueProbe, SaqJobQueue, make_queue
+from kalamna.adapters.security.jwt_tokens import JwtAccessTokenIssuer
+from kalamna.adapters.security.keys import current_key, previous_keys
+from kalamna.adapters.security.passwords import Argon2Parameters, Argon2PasswordHasher
+from kalamna.adapters.security.secrets import RandomSecretTokens
+from kalamna.application.auth.emails import Links
+from kalamna.application.auth.login import Login
+from kalamna.application.auth.me import GetMe
+from kalamna.application.auth.passwords import (
+    ChangePassword,
+    CheckResetToken,
+    ForgotPassword,
+    ResetPassword,
+    ResetPolicy,
+)
+from kalamna.application.auth.principal import AuthenticateAccessToken
+from kalamna.application.auth.registration import RegisterOrganization, VerificationMailer, VerificationPolicy
+from kalamna.application.auth.sessions import (
+    Logout,
+    RefreshTokens,
+    RevokeEverySession,
+    SessionIssuer,
+    SessionPolicy,
+)
+from kalamna.application.auth.superuser import CreateSuperuser
+from kalamna.application.auth.verification import ResendVerification, VerifyEmail
 from kalamna.application.health import CheckHealth
 from kalamna.config import Settings
 from kalamna.ports.jobs import JobQueue
 from kalamna.ports.mail import Mailer
+from kalamna.ports.repositories import (
+    BotConfigRepository,
+    EmployeeRepository,
+    OneTimeTokenRepository,
+    OrganizationRepository,
+    RefreshSessionRepository,
+    UnitOfWork,
+)
+from kalamna.ports.security import (
+    AccessTokenIssuer,
+    Clock,
+    PasswordHasher,
+    RateLimiter,
+    RevocationStore,
+    SecretTokens,
+)
 
 
 class InfrastructureProvider(Provider):
@@ -79,6 +131,107 @@ class InfrastructureProvider(Provider):
         return OutboxMailer(settings.data_dir / "mail", sender=settings.mail_from)
 
 
+class SecurityProvider(Provider):
+    """Stateless security services: APP scope."""
+
+    @provide(scope=Scope.APP)
+    def clock(self) -> Clock:
+        return SystemClock()
+
+    @provide(scope=Scope.APP)
+    def password_hasher(self, settings: Settings) -> Iterator[PasswordHasher]:
+        hasher = Argon2PasswordHasher(
+            Argon2Parameters(
+                memory_kib=settings.argon2_memory_kib,
+                time_cost=settings.argon2_time_cost,
+                parallelism=settings.argon2_parallelism,
+            ),
+            max_threads=settings.argon2_threads,
+        )
+        yield hasher
+        hasher.close()
+
+    @provide(scope=Scope.APP)
+    def access_tokens(self, settings: Settings) -> AccessTokenIssuer:
+        return JwtAccessTokenIssuer(
+            current=current_key(
+                settings.jwt_algorithm,
+                settings.jwt_key_id,
+                settings.jwt_secret,
+                settings.jwt_private_key_file,
+            ),
+            previous=previous_keys(settings.jwt_previous_keys),
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            lifetime_s=settings.access_token_ttl_s,
+        )
+
+    @provide(scope=Scope.APP)
+    def secret_tokens(self) -> SecretTokens:
+        return RandomSecretTokens()
+
+    @provide(scope=Scope.APP)
+    def revocations(self, redis: Redis, settings: Settings) -> RevocationStore:
+        return RedisRevocationStore(redis, access_lifetime_s=settings.access_token_ttl_s)
+
+    @provide(scope=Scope.APP)
+    def rate_limiter(self, redis: Redis) -> RateLimiter:
+        return RedisRateLimiter(redis)
+
+    @provide(scope=Scope.APP)
+    def links(self, settings: Settings) -> Links:
+        return Links(public_url=settings.public_url, dashboard_url=settings.dashboard_url)
+
+    @provide(scope=Scope.APP)
+    def session_policy(self, settings: Settings) -> SessionPolicy:
+        return SessionPolicy(refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_s))
+
+    @provide(scope=Scope.APP)
+    def verification_policy(self, settings: Settings) -> VerificationPolicy:
+        return VerificationPolicy(ttl=timedelta(seconds=settings.verification_token_ttl_s))
+
+    @provide(scope=Scope.APP)
+    def reset_policy(self, settings: Settings) -> ResetPolicy:
+        return ResetPolicy(ttl=timedelta(seconds=settings.reset_token_ttl_s))
+
+    authenticate = provide(AuthenticateAccessToken, scope=Scope.APP)
+
+
+class RepositoryProvider(Provider):
+    """Repositories and the unit of work share the request's database session."""
+
+    scope = Scope.REQUEST
+
+    unit_of_work = provide(SqlaUnitOfWork, provides=UnitOfWork)
+    organizations = provide(SqlaOrganizationRepository, provides=OrganizationRepository)
+    employees = provide(SqlaEmployeeRepository, provides=EmployeeRepository)
+    one_time_tokens = provide(SqlaOneTimeTokenRepository, provides=OneTimeTokenRepository)
+    refresh_sessions = provide(SqlaRefreshSessionRepository, provides=RefreshSessionRepository)
+    bot_configs = provide(SqlaBotConfigRepository, provides=BotConfigRepository)
+
+
+class AuthUseCaseProvider(Provider):
+    scope = Scope.REQUEST
+
+    use_cases = provide_all(
+        SessionIssuer,
+        RefreshTokens,
+        Logout,
+        RevokeEverySession,
+        VerificationMailer,
+        RegisterOrganization,
+        VerifyEmail,
+        ResendVerification,
+        Login,
+        ForgotPassword,
+        CheckResetToken,
+        ResetPassword,
+        ChangePassword,
+        CreateSuperuser,
+        GetMe,
+    )
+
+
 class OperationsProvider(Provider):
     @provide(scope=Scope.APP)
     def check_health(self, engine: AsyncEngine, redis: Redis, queue: Queue) -> CheckHealth:
@@ -89,7 +242,13 @@ class OperationsProvider(Provider):
 
 
 def providers() -> list[Provider]:
-    return [InfrastructureProvider(), OperationsProvider()]
+    return [
+        InfrastructureProvider(),
+        SecurityProvider(),
+        RepositoryProvider(),
+        AuthUseCaseProvider(),
+        OperationsProvider(),
+    ]
 
 
 def make_container(settings: Settings, *extra: Provider) -> AsyncContainer:

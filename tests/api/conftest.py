@@ -3,15 +3,28 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from dishka.integrations.litestar import LitestarProvider
+from dishka import Provider, Scope
 from litestar.testing import AsyncTestClient
 
-from kalamna.di import make_container
-from kalamna.web.app import create_app
+from kalamna.adapters.memory.jobs import MemoryJobQueue
+from kalamna.ports.jobs import JobQueue
+from kalamna.web.app import create_app, web_container
 
 
 @pytest.fixture
-async def client(settings, clean_state) -> AsyncIterator[AsyncTestClient]:  # type: ignore[no-untyped-def]
-    app = create_app(settings, make_container(settings, LitestarProvider()))
+def jobs() -> MemoryJobQueue:
+    """Jobs are recorded instead of run, so tests can read the emails (and their tokens)."""
+    return MemoryJobQueue()
+
+
+def recording_jobs(jobs: MemoryJobQueue) -> Provider:
+    provider = Provider(scope=Scope.APP)
+    provider.provide(lambda: jobs, provides=JobQueue)
+    return provider
+
+
+@pytest.fixture
+async def client(settings, clean_state, jobs) -> AsyncIterator[AsyncTestClient]:  # type: ignore[no-untyped-def]
+    app = create_app(settings, web_container(settings, recording_jobs(jobs)))
     async with AsyncTestClient(app) as test_client:
         yield test_client

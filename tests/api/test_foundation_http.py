@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import msgspec
 import pytest
-from dishka.integrations.litestar import LitestarProvider
 from litestar import get, post
+from litestar.params import JSONBody
 from litestar.testing import AsyncTestClient
 
-from kalamna.di import make_container
-from kalamna.web.app import create_app
+from kalamna.web.app import create_app, web_container
 
 
 class Echo(msgspec.Struct, forbid_unknown_fields=True):
@@ -18,7 +17,7 @@ class Echo(msgspec.Struct, forbid_unknown_fields=True):
 
 
 @post("/_test/echo")
-async def echo(data: Echo) -> Echo:
+async def echo(data: JSONBody[Echo]) -> Echo:
     return data
 
 
@@ -29,7 +28,7 @@ async def boom() -> None:
 
 @pytest.fixture
 async def edge_client(settings, clean_state):  # type: ignore[no-untyped-def]
-    app = create_app(settings, make_container(settings, LitestarProvider()), extra_handlers=[echo, boom])
+    app = create_app(settings, web_container(settings), extra_handlers=[echo, boom])
     async with AsyncTestClient(app, raise_server_exceptions=False) as client:
         yield client
 

@@ -6,12 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from dishka.integrations.litestar import LitestarProvider
 from litestar.testing import AsyncTestClient
 
-from kalamna.di import make_container
 from kalamna.embedded import EmbeddedPostgres, EmbeddedRedis
-from kalamna.web.app import create_app
+from kalamna.web.app import create_app, web_container
 from tests.conftest import make_test_settings
 
 
@@ -51,7 +49,7 @@ async def test_redis_outage_gives_503_then_recovers(
     services, own_redis: EmbeddedRedis, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     settings = make_test_settings(services, tmp_path, redis_url=own_redis.url)
-    app = create_app(settings, make_container(settings, LitestarProvider()))
+    app = create_app(settings, web_container(settings))
     async with AsyncTestClient(app) as client:
         assert (await client.get("/api/v1/health")).status_code == 200
         own_redis.stop()
@@ -70,7 +68,7 @@ async def test_postgres_outage_gives_503_then_recovers(
     services, own_postgres: EmbeddedPostgres, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     settings = make_test_settings(services, tmp_path, database_url=own_postgres.url)
-    app = create_app(settings, make_container(settings, LitestarProvider()))
+    app = create_app(settings, web_container(settings))
     async with AsyncTestClient(app) as client:
         assert (await client.get("/api/v1/health")).status_code == 200
         own_postgres.stop()

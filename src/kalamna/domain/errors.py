@@ -62,3 +62,64 @@ class UnreadableDocument(InvalidInput):
     """The file has a supported type but no text could be extracted (empty, corrupt, hostile)."""
 
     default_detail = "The document is empty or could not be read."
+
+
+class InvalidCredentials(DomainError):
+    code = "invalid_credentials"
+    default_detail = "The email or password is incorrect."
+
+
+class NotAuthenticated(DomainError):
+    code = "not_authenticated"
+    default_detail = "Authentication is required."
+
+
+class TokenExpired(DomainError):
+    code = "token_expired"
+    default_detail = "The token has expired."
+
+
+class TokenRevoked(DomainError):
+    code = "token_revoked"
+    default_detail = "The token has been revoked."
+
+
+class InvalidToken(DomainError):
+    """A one-time token (verification, reset, invitation) that is unknown, used, expired or revoked."""
+
+    code = "invalid_token"
+    default_detail = "The link is invalid or has expired."
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+    default_detail = "You do not have permission to do this."
+
+
+class EmailNotVerified(DomainError):
+    code = "email_not_verified"
+    default_detail = "Verify your email address before signing in."
+
+
+class OrganizationSuspended(DomainError):
+    code = "organization_suspended"
+    default_detail = "This organization is suspended."
+
+
+class AccountDisabled(DomainError):
+    code = "account_disabled"
+    default_detail = "This account is disabled."
+
+
+class EmailTaken(DomainError):
+    code = "email_taken"
+    default_detail = "An account with this email already exists."
+
+
+class RateLimited(DomainError):
+    code = "rate_limited"
+    default_detail = "Too many requests; try again later."
+
+    def __init__(self, retry_after_s: int, detail: str | None = None) -> None:
+        super().__init__(detail)
+        self.retry_after_s = retry_after_s

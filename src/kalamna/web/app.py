@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
-from dishka import AsyncContainer
-from dishka.integrations.litestar import setup_dishka
+from dishka import AsyncContainer, Provider
+from dishka.integrations.litestar import LitestarProvider, setup_dishka
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.openapi import OpenAPIConfig
@@ -15,16 +15,24 @@ from litestar.types import ControllerRouterHandler
 
 from kalamna import __version__
 from kalamna.config import Settings
+from kalamna.di import make_container
+from kalamna.web.controllers.auth import AuthController
 from kalamna.web.controllers.health import health
 from kalamna.web.errors import EXCEPTION_HANDLERS
 from kalamna.web.middleware import request_id_middleware
+from kalamna.web.security import WebProvider
 from kalamna.worker.runner import in_process_worker
 
 API_PREFIX = "/api/v1"
 
 
+def web_container(settings: Settings, *extra: Provider) -> AsyncContainer:
+    """The application container plus the providers that read the HTTP request."""
+    return make_container(settings, LitestarProvider(), WebProvider(), *extra)
+
+
 def api_handlers() -> list[ControllerRouterHandler]:
-    return [health]
+    return [health, AuthController]
 
 
 def create_app(

@@ -1,7 +1,95 @@
-"""Every table of the application, imported by Alembic's env to autogenerate and compare."""
+"""Every table of the application, imported by Alembic's env to autogenerate and compare.
+
+Keys are UUIDv7 made by the core (``domain.ids``); ``created_at``/``updated_at`` come from the
+advanced-alchemy base. Tenant tables carry an indexed ``organization_id``.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from advanced_alchemy.types import DateTimeUTC
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy.dialects.postgresql import JSONB as JsonB
+from sqlalchemy.orm import Mapped, mapped_column
+
 from kalamna.adapters.postgres.base import Base
 
-__all__ = ["Base"]
+
+class OrganizationRow(Base):
+    __tablename__ = "organizations"
+
+    name: Mapped[str] = mapped_column(String(200))
+    industry: Mapped[str | None] = mapped_column(String(120))
+    website: Mapped[str | None] = mapped_column(String(500))
+    description: Mapped[str | None] = mapped_column(Text)
+    country: Mapped[str | None] = mapped_column(String(80))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    default_language: Mapped[str | None] = mapped_column(String(35))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+
+
+class EmployeeRow(Base):
+    __tablename__ = "employees"
+    __table_args__ = (UniqueConstraint("email", name="uq_employees_email"),)
+
+    organization_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(254))
+    full_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    email_verified_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class OneTimeTokenRow(Base):
+    __tablename__ = "one_time_tokens"
+    __table_args__ = (
+        UniqueConstraint("token_hash", name="uq_one_time_tokens_hash"),
+        Index("ix_one_time_tokens_employee_purpose", "employee_id", "purpose"),
+    )
+
+    purpose: Mapped[str] = mapped_column(String(32))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    employee_id: Mapped[UUID | None] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"))
+    invitation_id: Mapped[UUID | None] = mapped_column(index=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class RefreshSessionRow(Base):
+    __tablename__ = "refresh_sessions"
+    __table_args__ = (UniqueConstraint("token_hash", name="uq_refresh_sessions_hash"),)
+
+    family_id: Mapped[UUID] = mapped_column(index=True)
+    employee_id: Mapped[UUID] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    replaced_by: Mapped[UUID | None] = mapped_column()
+
+
+class BotConfigRow(Base):
+    __tablename__ = "bot_configs"
+
+    organization_id: Mapped[UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), unique=True, index=True
+    )
+    bot_name: Mapped[str] = mapped_column(String(80))
+    welcome_message: Mapped[str] = mapped_column(Text)
+    tone: Mapped[str] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(35))
+    instructions: Mapped[str] = mapped_column(Text)
+    fallback_message: Mapped[str] = mapped_column(Text)
+    temperature: Mapped[float] = mapped_column(Float)
+    max_answer_tokens: Mapped[int] = mapped_column(Integer)
+    top_k: Mapped[int] = mapped_column(Integer)
+    min_score: Mapped[float] = mapped_column(Float)
+    suggested_questions: Mapped[list[str]] = mapped_column(JsonB, server_default=text("'[]'::jsonb"))
+    widget: Mapped[dict[str, Any]] = mapped_column(JsonB, server_default=text("'{}'::jsonb"))

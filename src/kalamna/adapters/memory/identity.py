@@ -1,0 +1,160 @@
+"""In-memory repositories for unit tests. They copy on the way in and out, like a database would."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from uuid import UUID
+
+from kalamna.domain.bot_config import BotConfig
+from kalamna.domain.errors import EmailTaken
+from kalamna.domain.identity import Employee, Organization
+from kalamna.domain.tokens import OneTimeToken, RefreshSession, TokenPurpose
+
+
+@dataclass
+class MemoryStore:
+    organizations: dict[UUID, Organization] = field(default_factory=dict)
+    employees: dict[UUID, Employee] = field(default_factory=dict)
+    tokens: dict[UUID, OneTimeToken] = field(default_factory=dict)
+    sessions: dict[UUID, RefreshSession] = field(default_factory=dict)
+    bot_configs: dict[UUID, BotConfig] = field(default_factory=dict)
+    commits: int = 0
+
+
+class MemoryUnitOfWork:
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    async def commit(self) -> None:
+        self._store.commits += 1
+
+    async def rollback(self) -> None:
+        return None
+
+
+class MemoryOrganizationRepository:
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    async def add(self, organization: Organization) -> None:
+        self._store.organizations[organization.id] = copy.deepcopy(organization)
+
+    async def get(self, organization_id: UUID) -> Organization | None:
+        found = self._store.organizations.get(organization_id)
+        return copy.deepcopy(found) if found else None
+
+    async def save(self, organization: Organization) -> None:
+        self._store.organizations[organization.id] = copy.deepcopy(organization)
+
+
+class MemoryEmployeeRepository:
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    async def add(self, employee: Employee) -> None:
+        if any(e.email == employee.email for e in self._store.employees.values()):
+            raise EmailTaken()
+        self._store.employees[employee.id] = copy.deepcopy(employee)
+
+    async def get(self, employee_id: UUID) -> Employee | None:
+        found = self._store.employees.get(employee_id)
+        return copy.deepcopy(found) if found else None
+
+    async def get_in_organization(self, organization_id: UUID, employee_id: UUID) -> Employee | None:
+        found = self._store.employees.get(employee_id)
+        return copy.deepcopy(found) if found and found.organization_id == organization_id else None
+
+    async def get_by_email(self, email: str) -> Employee | None:
+        found = next((e for e in self._store.employees.values() if e.email == email), None)
+        return copy.deepcopy(found) if found else None
+
+    async def save(self, employee: Employee) -> None:
+        self._store.employees[employee.id] = copy.deepcopy(employee)
+
+    async def list_by_organization(self, organization_id: UUID) -> Sequence[Employee]:
+        return [
+            copy.deepcopy(e)
+            for e in sorted(self._store.employees.values(), key=lambda e: e.created_at)
+            if e.organization_id == organization_id
+        ]
+
+
+class MemoryOneTimeTokenRepository:
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    async def add(self, token: OneTimeToken) -> None:
+        self._store.tokens[token.id] = replace(token)
+
+    async def find(self, token_hash: str, purpose: TokenPurpose) -> OneTimeToken | None:
+        found = next(
+            (t for t in self._store.tokens.values() if t.token_hash == token_hash and t.purpose is purpose),
+            None,
+        )
+        return replace(found) if found else None
+
+    async def consume(self, token_id: UUID, now: datetime) -> bool:
+        token = self._store.tokens.get(token_id)
+        if token is None or token.used_at or token.revoked_at or token.expires_at <= now:
+            return False
+        token.used_at = now
+        return True
+
+    async def revoke_for_employee(self, employee_id: UUID, purpose: TokenPurpose, now: datetime) -> None:
+        for token in self._store.tokens.values():
+            if token.employee_id == employee_id and token.purpose is purpose and not token.used_at:
+                token.revoked_at = token.revoked_at or now
+
+
+class MemoryRefreshSessionRepository:
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    async def add(self, session: RefreshSession) -> None:
+        self._store.sessions[session.id] = replace(session)
+
+    async def find(self, token_hash: str) -> RefreshSession | None:
+        found = next((s for s in self._store.sessions.values() if s.token_hash == token_hash), None)
+        return replace(found) if found else None
+
+    async def rotate(self, session_id: UUID, successor: RefreshSession, now: datetime) -> bool:
+        current = self._store.sessions.get(session_id)
+        if current is None or not current.is_active(now):
+            return False
+        current.revoked_at = now
+        current.replaced_by = successor.id
+        await self.add(successor)
+        return True
+
+    async def revoke(self, session_id: UUID, now: datetime) -> None:
+        session = self._store.sessions.get(session_id)
+        if session is not None and session.revoked_at is None:
+            session.revoked_at = now
+
+    async def revoke_family(self, family_id: UUID, now: datetime) -> None:
+        for session in self._store.sessions.values():
+            if session.family_id == family_id and session.revoked_at is None:
+                session.revoked_at = now
+
+    async def revoke_all_for_employee(self, employee_id: UUID, now: datetime) -> None:
+        for session in self._store.sessions.values():
+            if session.employee_id == employee_id and session.revoked_at is None:
+                session.revoked_at = now
+
+
+class MemoryBotConfigRepository:
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    async def add(self, config: BotConfig) -> None:
+        self._store.bot_configs[config.organization_id] = copy.deepcopy(config)
+
+    async def get(self, organization_id: UUID) -> BotConfig | None:
+        found = self._store.bot_configs.get(organization_id)
+        return copy.deepcopy(found) if found else None
+
+    async def save(self, config: BotConfig) -> None:
+        self._store.bot_configs[config.organization_id] = copy.deepcopy(config)

@@ -1,0 +1,1 @@
+"""Identity and access: registration, verification, sign-in, sessions, passwords, superusers."""

@@ -1,0 +1,49 @@
+"""Create the platform superuser (``kalamna create-superuser``)."""
+
+from __future__ import annotations
+
+import logging
+
+from kalamna.domain.errors import EmailTaken
+from kalamna.domain.identity import Employee, EmployeeStatus, Role, normalize_email
+from kalamna.domain.ids import new_id
+from kalamna.domain.passwords import validate_new_password
+from kalamna.ports.repositories import EmployeeRepository, UnitOfWork
+from kalamna.ports.security import Clock, PasswordHasher
+
+audit = logging.getLogger("kalamna.audit")
+
+
+class CreateSuperuser:
+    def __init__(
+        self, employees: EmployeeRepository, hasher: PasswordHasher, uow: UnitOfWork, clock: Clock
+    ) -> None:
+        self._employees = employees
+        self._hasher = hasher
+        self._uow = uow
+        self._clock = clock
+
+    async def __call__(
+        self, email: str, password: str, full_name: str = "Platform administrator"
+    ) -> Employee:
+        address = normalize_email(email)
+        validate_new_password(password)
+        if await self._employees.get_by_email(address) is not None:
+            raise EmailTaken(f"An account with the email {address} already exists.")
+        now = self._clock.now()
+        employee = Employee(
+            id=new_id(),
+            organization_id=None,
+            email=address,
+            full_name=full_name,
+            role=Role.SUPERUSER,
+            status=EmployeeStatus.ACTIVE,
+            password_hash=await self._hasher.hash(password),
+            created_at=now,
+            updated_at=now,
+            email_verified_at=now,
+        )
+        await self._employees.add(employee)
+        await self._uow.commit()
+        audit.info("superuser created", extra={"employee_id": str(employee.id)})
+        return employee

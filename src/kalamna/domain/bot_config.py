@@ -1,0 +1,67 @@
+"""The bot's persona and widget settings, one per organization, with defaults from registration on."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
+
+from kalamna.domain.errors import InvalidInput
+
+_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+
+DEFAULT_WELCOME = "Hi! I'm your assistant. Ask me anything about our products and services."
+DEFAULT_FALLBACK = (
+    "I'm sorry, I couldn't find that in our knowledge base. "
+    "Could you rephrase, or leave your contact details so our team can follow up?"
+)
+
+
+@dataclass(slots=True)
+class WidgetSettings:
+    primary_color: str = "#0F766E"
+    position: str = "right"
+    allowed_origins: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class BotConfig:
+    organization_id: UUID
+    updated_at: datetime
+    bot_name: str = "Assistant"
+    welcome_message: str = DEFAULT_WELCOME
+    tone: str = "friendly"
+    language: str = "auto"
+    instructions: str = ""
+    fallback_message: str = DEFAULT_FALLBACK
+    temperature: float = 0.2
+    max_answer_tokens: int = 512
+    top_k: int = 5
+    # Hybrid-search score below which the knowledge base is considered silent (fallback, no LLM call).
+    min_score: float = 0.35
+    suggested_questions: list[str] = field(default_factory=list)
+    widget: WidgetSettings = field(default_factory=WidgetSettings)
+
+    def validate(self) -> None:
+        problems: list[dict[str, str]] = []
+
+        def bad(key: str, message: str) -> None:
+            problems.append({"key": key, "message": message})
+
+        if not 0 <= self.temperature <= 2:
+            bad("temperature", "must be between 0 and 2")
+        if not 1 <= self.top_k <= 20:
+            bad("top_k", "must be between 1 and 20")
+        if not 0 <= self.min_score <= 1:
+            bad("min_score", "must be between 0 and 1")
+        if not 16 <= self.max_answer_tokens <= 4096:
+            bad("max_answer_tokens", "must be between 16 and 4096")
+        if not _COLOUR.match(self.widget.primary_color):
+            bad("widget.primary_color", "must be a colour like #RRGGBB")
+        if self.widget.position not in ("left", "right"):
+            bad("widget.position", "must be left or right")
+        if not self.bot_name.strip():
+            bad("bot_name", "must not be empty")
+        if problems:
+            raise InvalidInput("Some settings are out of range.", extra={"fields": problems})

@@ -1,0 +1,287 @@
+"""Sections 1 and 3 of the contract: registration, verification, sign-in, sessions, passwords."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+from dishka.integrations.litestar import FromDishka, inject
+from litestar import Controller, Request, Response, get, post
+from litestar.params import Body, FromPath
+
+from kalamna.application.auth.login import Login
+from kalamna.application.auth.me import GetMe
+from kalamna.application.auth.passwords import ChangePassword, CheckResetToken, ForgotPassword, ResetPassword
+from kalamna.application.auth.principal import Principal
+from kalamna.application.auth.registration import RegisterOrganization, Registration
+from kalamna.application.auth.sessions import Logout, RefreshTokens
+from kalamna.application.auth.verification import ResendVerification, VerifyEmail
+from kalamna.config import Settings
+from kalamna.domain.errors import InvalidCredentials
+from kalamna.ports.security import RateLimiter
+from kalamna.web.errors import ApiError
+from kalamna.web.schemas import EmployeeOut, MessageOut, OrganizationOut, TokenPairOut
+from kalamna.web.security import TrustedProxies, client_ip, consume, rate_headers, refuse, settings_limit
+
+Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
+Password = Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+Token = Annotated[str, msgspec.Meta(min_length=1, max_length=512)]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Optional120 = Annotated[str, msgspec.Meta(max_length=500)] | None
+
+
+class RegisterIn(msgspec.Struct, forbid_unknown_fields=True):
+    organization_name: Name
+    full_name: Name
+    email: Email
+    password: Password
+    industry: Optional120 = None
+    website: Optional120 = None
+    country: Optional120 = None
+    timezone: Optional120 = None
+
+
+class RegisterOut(msgspec.Struct):
+    organization: OrganizationOut
+    employee: EmployeeOut
+    message: str
+
+
+class VerifyOut(msgspec.Struct):
+    message: str
+    organization: OrganizationOut
+    employee: EmployeeOut
+
+
+class EmailIn(msgspec.Struct, forbid_unknown_fields=True):
+    email: Email
+
+
+class LoginIn(msgspec.Struct, forbid_unknown_fields=True):
+    email: Email
+    password: Password
+
+
+class LoginOut(msgspec.Struct):
+    access_token: str
+    refresh_token: str
+    token_type: str
+    expires_in: int
+    employee: EmployeeOut
+
+
+class RefreshIn(msgspec.Struct, forbid_unknown_fields=True):
+    refresh_token: Token
+
+
+class MeOut(msgspec.Struct):
+    id: Any
+    organization_id: Any
+    email: str
+    full_name: str
+    role: str
+    status: str
+    created_at: datetime
+    last_login_at: datetime | None
+    organization: OrganizationOut | None
+
+
+class ResetCheckOut(msgspec.Struct):
+    valid: bool
+    expires_at: datetime
+
+
+class ResetIn(msgspec.Struct, forbid_unknown_fields=True):
+    token: Token
+    new_password: Password
+
+
+class ChangeIn(msgspec.Struct, forbid_unknown_fields=True):
+    current_password: Password
+    new_password: Password
+
+
+class ChangeOut(msgspec.Struct):
+    """The contract's ``{message}``, plus a fresh pair: every older session, this one included, ended."""
+
+    message: str
+    access_token: str
+    refresh_token: str
+    token_type: str
+    expires_in: int
+
+
+def _email_key(email: str) -> str:
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+
+
+ACCEPTED = "If an account matches, we have sent an email with the next step."
+
+
+class AuthController(Controller):
+    path = "/auth"
+    tags = ["auth"]
+
+    @post("/register", status_code=201, summary="Register an organization and its owner")
+    @inject
+    async def register(
+        self,
+        request: Request[Any, Any, Any],
+        data: Annotated[RegisterIn, Body()],
+        register: FromDishka[RegisterOrganization],
+        limiter: FromDishka[RateLimiter],
+        settings: FromDishka[Settings],
+    ) -> Response[RegisterOut]:
+        ip = client_ip(request, TrustedProxies(settings.trusted_proxies))
+        headers = await consume(limiter, f"register:{ip}", settings_limit(settings, "registrations"))
+        organization, employee = await register(
+            Registration(
+                organization_name=data.organization_name,
+                full_name=data.full_name,
+                email=data.email,
+                password=data.password,
+                industry=data.industry,
+                website=data.website,
+                country=data.country,
+                timezone=data.timezone,
+            )
+        )
+        body = RegisterOut(
+            organization=OrganizationOut.of(organization),
+            employee=EmployeeOut.of(employee),
+            message="Check your inbox to verify your email address.",
+        )
+        return Response(body, status_code=201, headers=headers)
+
+    @get("/verify/{token:str}", summary="Verify an email address")
+    @inject
+    async def verify(self, token: FromPath[str], verify_email: FromDishka[VerifyEmail]) -> VerifyOut:
+        organization, employee = await verify_email(token)
+        return VerifyOut(
+            message="Your email is verified; you can sign in now.",
+            organization=OrganizationOut.of(organization),
+            employee=EmployeeOut.of(employee),
+        )
+
+    @post("/verify/resend", status_code=202, summary="Send the verification email again")
+    @inject
+    async def resend(
+        self,
+        data: Annotated[EmailIn, Body()],
+        resend: FromDishka[ResendVerification],
+        limiter: FromDishka[RateLimiter],
+        settings: FromDishka[Settings],
+    ) -> Response[MessageOut]:
+        headers = await consume(
+            limiter, f"resend:{_email_key(data.email)}", settings_limit(settings, "email_actions")
+        )
+        await resend(data.email)
+        return Response(MessageOut(ACCEPTED), status_code=202, headers=headers)
+
+    @post("/login", status_code=200, summary="Sign in")
+    @inject
+    async def login(
+        self,
+        request: Request[Any, Any, Any],
+        data: Annotated[LoginIn, Body()],
+        sign_in: FromDishka[Login],
+        limiter: FromDishka[RateLimiter],
+        settings: FromDishka[Settings],
+    ) -> Response[LoginOut]:
+        ip = client_ip(request, TrustedProxies(settings.trusted_proxies))
+        limit = settings_limit(settings, "login_failures")
+        bucket = f"login-fail:{_email_key(data.email)}:{ip}"
+        decision = await limiter.peek(bucket, limit=limit.count, window_s=limit.window_s)
+        if not decision.allowed:
+            raise refuse(decision)
+        try:
+            signed_in = await sign_in(data.email, data.password, client_ip=ip)
+        except InvalidCredentials as exc:
+            decision = await limiter.hit(bucket, limit=limit.count, window_s=limit.window_s)
+            raise ApiError(401, exc.code, exc.detail, headers=rate_headers(decision)) from exc
+        pair = signed_in.tokens
+        body = LoginOut(
+            access_token=pair.access_token,
+            refresh_token=pair.refresh_token,
+            token_type=pair.token_type,
+            expires_in=pair.expires_in,
+            employee=EmployeeOut.of(signed_in.employee),
+        )
+        return Response(body, status_code=200, headers=rate_headers(decision))
+
+    @post("/refresh", status_code=200, summary="Exchange a refresh token for a new pair")
+    @inject
+    async def refresh(
+        self, data: Annotated[RefreshIn, Body()], refresh: FromDishka[RefreshTokens]
+    ) -> TokenPairOut:
+        return TokenPairOut.of(await refresh(data.refresh_token))
+
+    @post("/logout", status_code=204, summary="Sign out")
+    @inject
+    async def logout(
+        self, data: Annotated[RefreshIn, Body()], principal: FromDishka[Principal], logout: FromDishka[Logout]
+    ) -> None:
+        await logout(
+            employee_id=principal.employee_id,
+            jti=principal.jti,
+            access_expires_at=principal.expires_at,
+            refresh_token=data.refresh_token,
+        )
+
+    @get("/me", summary="The signed-in employee")
+    @inject
+    async def me(self, principal: FromDishka[Principal], get_me: FromDishka[GetMe]) -> MeOut:
+        employee, organization = await get_me(principal)
+        out = EmployeeOut.of(employee)
+        return MeOut(
+            **msgspec.structs.asdict(out),
+            organization=OrganizationOut.of(organization) if organization else None,
+        )
+
+    @post("/password/forgot", status_code=202, summary="Email a password-reset link")
+    @inject
+    async def forgot(
+        self,
+        data: Annotated[EmailIn, Body()],
+        forgot: FromDishka[ForgotPassword],
+        limiter: FromDishka[RateLimiter],
+        settings: FromDishka[Settings],
+    ) -> Response[MessageOut]:
+        headers = await consume(
+            limiter, f"forgot:{_email_key(data.email)}", settings_limit(settings, "email_actions")
+        )
+        await forgot(data.email)
+        return Response(MessageOut(ACCEPTED), status_code=202, headers=headers)
+
+    @get("/password/reset/verify/{token:str}", summary="Check a password-reset token")
+    @inject
+    async def check_reset(self, token: FromPath[str], check: FromDishka[CheckResetToken]) -> ResetCheckOut:
+        return ResetCheckOut(valid=True, expires_at=await check(token))
+
+    @post("/password/reset", status_code=200, summary="Set a new password with a reset token")
+    @inject
+    async def reset(self, data: Annotated[ResetIn, Body()], reset: FromDishka[ResetPassword]) -> MessageOut:
+        await reset(data.token, data.new_password)
+        return MessageOut("Your password has been reset; sign in with the new one.")
+
+    @post("/password/change", status_code=200, summary="Change your password")
+    @inject
+    async def change(
+        self,
+        data: Annotated[ChangeIn, Body()],
+        principal: FromDishka[Principal],
+        change: FromDishka[ChangePassword],
+    ) -> ChangeOut:
+        try:
+            pair = await change(principal.employee_id, data.current_password, data.new_password)
+        except InvalidCredentials as exc:
+            raise ApiError(400, exc.code, exc.detail) from exc
+        return ChangeOut(
+            message="Your password has been changed; other sessions were signed out.",
+            access_token=pair.access_token,
+            refresh_token=pair.refresh_token,
+            token_type=pair.token_type,
+            expires_in=pair.expires_in,
+        )

@@ -1,0 +1,77 @@
+"""Helpers for API tests: read queued emails, register and sign in."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from litestar.testing import AsyncTestClient
+
+from kalamna.adapters.memory.jobs import MemoryJobQueue
+
+PASSWORD = "correct horse battery staple"
+
+
+def last_email(jobs: MemoryJobQueue, to: str) -> dict[str, str]:
+    for job in reversed(jobs.jobs):
+        if job.task == "deliver_email" and job.kwargs["message"]["to"] == to:
+            message: dict[str, str] = job.kwargs["message"]
+            return message
+    raise AssertionError(f"no email to {to}")
+
+
+def token_from(message: dict[str, str]) -> str:
+    match = re.search(r"(?:token=|/verify/)([A-Za-z0-9_\-]+)", message["text"])
+    assert match, message["text"]
+    return match.group(1)
+
+
+@dataclass
+class Account:
+    email: str
+    password: str
+    organization_id: str
+    employee_id: str
+    access_token: str
+    refresh_token: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+
+async def register(
+    client: AsyncTestClient, jobs: MemoryJobQueue, email: str, *, org: str = "Acme", verify: bool = True
+) -> dict[str, Any]:
+    response = await client.post(
+        "/api/v1/auth/register",
+        json={"organization_name": org, "full_name": "Owner " + org, "email": email, "password": PASSWORD},
+    )
+    assert response.status_code == 201, response.text
+    if verify:
+        token = token_from(last_email(jobs, email))
+        verified = await client.get(f"/api/v1/auth/verify/{token}")
+        assert verified.status_code == 200, verified.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def login(client: AsyncTestClient, email: str, password: str = PASSWORD) -> dict[str, Any]:
+    response = await client.post("/api/v1/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def signed_up(client: AsyncTestClient, jobs: MemoryJobQueue, email: str, org: str = "Acme") -> Account:
+    registered = await register(client, jobs, email, org=org)
+    tokens = await login(client, email)
+    return Account(
+        email=email,
+        password=PASSWORD,
+        organization_id=registered["organization"]["id"],
+        employee_id=registered["employee"]["id"],
+        access_token=tokens["access_token"],
+        refresh_token=tokens["refresh_token"],
+    )
