@@ -117,6 +117,37 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_create_superuser(args: argparse.Namespace) -> int:
+    """Idempotent: an existing email is reported, not overwritten (exit code 0, nothing changed)."""
+    from kalamna.adapters.postgres.migrations import upgrade_to_head
+    from kalamna.application.auth.superuser import CreateSuperuser
+    from kalamna.di import make_container
+    from kalamna.domain.errors import EmailTaken, InvalidInput
+
+    settings = _resolved(_settings(log_format="text"))
+    assert settings.database_url
+    upgrade_to_head(settings.database_url)
+
+    async def run() -> int:
+        container = make_container(settings)
+        try:
+            async with container() as scope:
+                create = await scope.get(CreateSuperuser)
+                employee = await create(args.email, args.password, args.full_name)
+        except EmailTaken as exc:
+            print(f"{exc.detail} Nothing was changed.")
+            return 0
+        except InvalidInput as exc:
+            print(f"error: {exc.detail}", file=sys.stderr)
+            return 2
+        finally:
+            await container.close()
+        print(f"Superuser {employee.email} created (id {employee.id}).")
+        return 0
+
+    return asyncio.run(run())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kalamna", description="Kalamna AI customer-support platform.")
     parser.add_argument("--version", action="version", version=f"kalamna {__version__}")
@@ -144,6 +175,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     migrate = sub.add_parser("migrate", help="apply database migrations", description="Upgrade to head.")
     migrate.set_defaults(func=cmd_migrate)
+
+    superuser = sub.add_parser(
+        "create-superuser",
+        help="create the platform superuser (non-interactive, idempotent)",
+        description="Create a platform superuser. Applies migrations first; safe while `kalamna dev` runs.",
+    )
+    superuser.add_argument("--email", required=True)
+    superuser.add_argument("--password", required=True)
+    superuser.add_argument("--full-name", default="Platform administrator")
+    superuser.set_defaults(func=cmd_create_superuser)
     return parser
 
 

@@ -54,7 +54,7 @@ from kalamna.application.auth.sessions import (
     SessionIssuer,
     SessionPolicy,
 )
-from kalamna.application.auth.superuser import CreateSuperuser
+from kalamna.application.auth.superuser import AuthenticateSuperuser, CreateSuperuser
 from kalamna.application.auth.verification import ResendVerification, VerifyEmail
 from kalamna.application.health import CheckHealth
 from kalamna.config import Settings
@@ -228,6 +228,7 @@ class AuthUseCaseProvider(Provider):
         ResetPassword,
         ChangePassword,
         CreateSuperuser,
+        AuthenticateSuperuser,
         GetMe,
     )
 

@@ -16,6 +16,7 @@ from litestar.types import ControllerRouterHandler
 from kalamna import __version__
 from kalamna.config import Settings
 from kalamna.di import make_container
+from kalamna.web.admin_queues import admin_queues
 from kalamna.web.controllers.auth import AuthController
 from kalamna.web.controllers.health import health
 from kalamna.web.errors import EXCEPTION_HANDLERS
@@ -60,7 +61,7 @@ def create_app(
 
     api = Router(path=API_PREFIX, route_handlers=[*api_handlers(), *extra_handlers])
     app = Litestar(
-        route_handlers=[api],
+        route_handlers=[api, admin_queues],
         lifespan=[close_container],
         exception_handlers=EXCEPTION_HANDLERS,
         cors_config=CORSConfig(

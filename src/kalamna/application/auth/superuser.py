@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from kalamna.domain.errors import EmailTaken
+from kalamna.domain.errors import EmailTaken, Forbidden, InvalidCredentials, InvalidInput
 from kalamna.domain.identity import Employee, EmployeeStatus, Role, normalize_email
 from kalamna.domain.ids import new_id
 from kalamna.domain.passwords import validate_new_password
@@ -46,4 +46,27 @@ class CreateSuperuser:
         await self._employees.add(employee)
         await self._uow.commit()
         audit.info("superuser created", extra={"employee_id": str(employee.id)})
+        return employee
+
+
+class AuthenticateSuperuser:
+    """Email and password of an active superuser (HTTP Basic for operator tools)."""
+
+    def __init__(self, employees: EmployeeRepository, hasher: PasswordHasher) -> None:
+        self._employees = employees
+        self._hasher = hasher
+
+    async def __call__(self, email: str, password: str) -> Employee:
+        try:
+            address = normalize_email(email)
+        except InvalidInput:
+            address = None
+        employee = await self._employees.get_by_email(address) if address else None
+        if employee is None:
+            await self._hasher.burn(password)
+            raise InvalidCredentials()
+        if not await self._hasher.verify(employee.password_hash, password):
+            raise InvalidCredentials()
+        if not employee.is_superuser or employee.status is not EmployeeStatus.ACTIVE:
+            raise Forbidden()
         return employee

@@ -1,0 +1,32 @@
+"""When Redis is unreachable the revocation check fails closed: 503, never a silently accepted token."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from litestar.testing import AsyncTestClient
+
+from kalamna.embedded import EmbeddedRedis
+from kalamna.web.app import create_app, web_container
+from tests.api.conftest import recording_jobs
+from tests.api.helpers import signed_up
+from tests.conftest import make_test_settings
+
+
+async def test_revocation_check_fails_closed(services, clean_state, jobs, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    redis = EmbeddedRedis(tmp_path / "r")
+    redis.start()
+    try:
+        settings = make_test_settings(services, tmp_path / "data", redis_url=redis.url)
+        app = create_app(settings, web_container(settings, recording_jobs(jobs)))
+        async with AsyncTestClient(app) as client:
+            account = await signed_up(client, jobs, "closed@acme.test")
+            assert (await client.get("/api/v1/auth/me", headers=account.auth)).status_code == 200
+            redis.stop()
+            response = await client.get("/api/v1/auth/me", headers=account.auth)
+            assert response.status_code == 503
+            assert response.json()["code"] == "service_unavailable"
+            redis.start()
+            assert (await client.get("/api/v1/auth/me", headers=account.auth)).status_code == 200
+    finally:
+        redis.release()
