@@ -70,7 +70,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     argon2_memory_kib: int = 19_456
     argon2_time_cost: int = 2
     argon2_parallelism: int = 1
-    argon2_threads: int = 2
+    # 0 = one thread fewer than the CPUs (at least 1): hashing never takes the event loop's core.
+    argon2_threads: int = 0
 
     # Rate limits: "count/seconds".
     rate_limit_login_failures: str = "10/900"

@@ -7,6 +7,7 @@ by their finalizer: use cases commit through the unit of work.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 
@@ -146,7 +147,7 @@ class SecurityProvider(Provider):
                 time_cost=settings.argon2_time_cost,
                 parallelism=settings.argon2_parallelism,
             ),
-            max_threads=settings.argon2_threads,
+            max_threads=settings.argon2_threads or max(1, (os.cpu_count() or 2) - 1),
         )
         yield hasher
         hasher.close()
