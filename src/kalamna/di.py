@@ -20,12 +20,14 @@ from kalamna import __version__
 from kalamna.adapters.cache.rate_limit import RedisRateLimiter
 from kalamna.adapters.cache.redis_client import RedisProbe, make_redis
 from kalamna.adapters.cache.revocation import RedisRevocationStore
+from kalamna.adapters.cache.throttle import RedisThrottle
 from kalamna.adapters.clock import SystemClock
 from kalamna.adapters.mail.outbox import OutboxMailer
 from kalamna.adapters.mail.smtp import SmtpMailer
 from kalamna.adapters.postgres.engine import PostgresProbe, make_engine, make_session_factory
 from kalamna.adapters.postgres.repositories.bot_config import SqlaBotConfigRepository
 from kalamna.adapters.postgres.repositories.identity import SqlaEmployeeRepository, SqlaOrganizationRepository
+from kalamna.adapters.postgres.repositories.team import SqlaApiCredentialRepository, SqlaInvitationRepository
 from kalamna.adapters.postgres.repositories.tokens import (
     SqlaOneTimeTokenRepository,
     SqlaRefreshSessionRepository,
@@ -57,13 +59,38 @@ from kalamna.application.auth.sessions import (
 )
 from kalamna.application.auth.superuser import AuthenticateSuperuser, CreateSuperuser
 from kalamna.application.auth.verification import ResendVerification, VerifyEmail
+from kalamna.application.credentials import AuthenticateApiKey, GetCredentialStatus, RotateApiKey
 from kalamna.application.health import CheckHealth
+from kalamna.application.organizations import (
+    GetBotConfig,
+    GetOrganization,
+    UpdateBotConfig,
+    UpdateOrganization,
+)
+from kalamna.application.platform import AdministerOrganization, CreateOrganization, ListOrganizations
+from kalamna.application.team import (
+    AcceptInvitation,
+    GetEmployee,
+    InvitationPolicy,
+    InvitationSender,
+    InviteEmployee,
+    ListEmployees,
+    ListInvitations,
+    RemoveEmployee,
+    ResendInvitation,
+    RevokeInvitation,
+    UpdateEmployee,
+    VerifyInvitation,
+)
+from kalamna.application.widget import GetWidgetSettings
 from kalamna.config import Settings
 from kalamna.ports.jobs import JobQueue
 from kalamna.ports.mail import Mailer
 from kalamna.ports.repositories import (
+    ApiCredentialRepository,
     BotConfigRepository,
     EmployeeRepository,
+    InvitationRepository,
     OneTimeTokenRepository,
     OrganizationRepository,
     RefreshSessionRepository,
@@ -76,6 +103,7 @@ from kalamna.ports.security import (
     RateLimiter,
     RevocationStore,
     SecretTokens,
+    Throttle,
 )
 
 
@@ -192,6 +220,14 @@ class SecurityProvider(Provider):
         return VerificationPolicy(ttl=timedelta(seconds=settings.verification_token_ttl_s))
 
     @provide(scope=Scope.APP)
+    def invitation_policy(self, settings: Settings) -> InvitationPolicy:
+        return InvitationPolicy(ttl=timedelta(seconds=settings.invitation_ttl_s))
+
+    @provide(scope=Scope.APP)
+    def throttle(self, redis: Redis) -> Throttle:
+        return RedisThrottle(redis)
+
+    @provide(scope=Scope.APP)
     def reset_policy(self, settings: Settings) -> ResetPolicy:
         return ResetPolicy(ttl=timedelta(seconds=settings.reset_token_ttl_s))
 
@@ -209,6 +245,8 @@ class RepositoryProvider(Provider):
     one_time_tokens = provide(SqlaOneTimeTokenRepository, provides=OneTimeTokenRepository)
     refresh_sessions = provide(SqlaRefreshSessionRepository, provides=RefreshSessionRepository)
     bot_configs = provide(SqlaBotConfigRepository, provides=BotConfigRepository)
+    invitations = provide(SqlaInvitationRepository, provides=InvitationRepository)
+    api_credentials = provide(SqlaApiCredentialRepository, provides=ApiCredentialRepository)
 
 
 class AuthUseCaseProvider(Provider):
@@ -234,6 +272,35 @@ class AuthUseCaseProvider(Provider):
     )
 
 
+class OrganizationUseCaseProvider(Provider):
+    scope = Scope.REQUEST
+
+    use_cases = provide_all(
+        GetOrganization,
+        UpdateOrganization,
+        GetBotConfig,
+        UpdateBotConfig,
+        GetCredentialStatus,
+        RotateApiKey,
+        AuthenticateApiKey,
+        InvitationSender,
+        InviteEmployee,
+        ListInvitations,
+        RevokeInvitation,
+        ResendInvitation,
+        VerifyInvitation,
+        AcceptInvitation,
+        ListEmployees,
+        GetEmployee,
+        UpdateEmployee,
+        RemoveEmployee,
+        ListOrganizations,
+        CreateOrganization,
+        AdministerOrganization,
+        GetWidgetSettings,
+    )
+
+
 class OperationsProvider(Provider):
     @provide(scope=Scope.APP)
     def check_health(self, engine: AsyncEngine, redis: Redis, queue: Queue) -> CheckHealth:
@@ -249,6 +316,7 @@ def providers() -> list[Provider]:
         SecurityProvider(),
         RepositoryProvider(),
         AuthUseCaseProvider(),
+        OrganizationUseCaseProvider(),
         OperationsProvider(),
     ]
 

@@ -28,3 +28,10 @@ async def client(settings, clean_state, jobs) -> AsyncIterator[AsyncTestClient]:
     app = create_app(settings, web_container(settings, recording_jobs(jobs)))
     async with AsyncTestClient(app) as test_client:
         yield test_client
+
+
+@pytest.fixture
+async def world(client, jobs, settings):  # type: ignore[no-untyped-def]
+    from tests.api.helpers import build_world
+
+    return await build_world(client, jobs, settings)

@@ -75,3 +75,67 @@ async def signed_up(client: AsyncTestClient, jobs: MemoryJobQueue, email: str, o
         access_token=tokens["access_token"],
         refresh_token=tokens["refresh_token"],
     )
+
+
+@dataclass
+class World:
+    """Two organizations: A with an owner and a staff member, B with an owner; and a superuser."""
+
+    owner: Account
+    staff: Account
+    other_owner: Account
+    superuser: Account
+
+    @property
+    def org(self) -> str:
+        return self.owner.organization_id
+
+
+async def invite_and_accept(
+    client: AsyncTestClient, jobs: MemoryJobQueue, inviter: Account, email: str, role: str = "staff"
+) -> Account:
+    response = await client.post(
+        f"/api/v1/orgs/{inviter.organization_id}/employee/invitations",
+        json={"email": email, "role": role},
+        headers=inviter.auth,
+    )
+    assert response.status_code == 201, response.text
+    token = token_from(last_email(jobs, email))
+    accepted = await client.post(
+        f"/api/v1/auth/invitations/{token}/accept", json={"full_name": "Staff Person", "password": PASSWORD}
+    )
+    assert accepted.status_code == 201, accepted.text
+    body = accepted.json()
+    return Account(
+        email=email,
+        password=PASSWORD,
+        organization_id=inviter.organization_id,
+        employee_id=body["employee"]["id"],
+        access_token=body["access_token"],
+        refresh_token=body["refresh_token"],
+    )
+
+
+async def build_world(client: AsyncTestClient, jobs: MemoryJobQueue, settings: Any) -> World:
+    from kalamna.application.auth.superuser import CreateSuperuser
+    from kalamna.di import make_container
+
+    owner = await signed_up(client, jobs, "owner@a.test", org="Org A")
+    staff = await invite_and_accept(client, jobs, owner, "staff@a.test")
+    other_owner = await signed_up(client, jobs, "owner@b.test", org="Org B")
+    container = make_container(settings)
+    try:
+        async with container() as scope:
+            await (await scope.get(CreateSuperuser))("root@kalamna.test", PASSWORD)
+    finally:
+        await container.close()
+    tokens = await login(client, "root@kalamna.test")
+    superuser = Account(
+        "root@kalamna.test",
+        PASSWORD,
+        "",
+        tokens["employee"]["id"],
+        tokens["access_token"],
+        tokens["refresh_token"],
+    )
+    return World(owner=owner, staff=staff, other_owner=other_owner, superuser=superuser)

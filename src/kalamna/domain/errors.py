@@ -123,3 +123,8 @@ class RateLimited(DomainError):
     def __init__(self, retry_after_s: int, detail: str | None = None) -> None:
         super().__init__(detail)
         self.retry_after_s = retry_after_s
+
+
+class LastOwner(DomainError):
+    code = "last_owner"
+    default_detail = "The organization must keep at least one active owner."

@@ -7,8 +7,11 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
+from kalamna.domain.api_keys import ApiCredential
 from kalamna.domain.bot_config import BotConfig
-from kalamna.domain.identity import Employee, Organization
+from kalamna.domain.identity import Employee, EmployeeStatus, Organization, OrganizationStatus, Role
+from kalamna.domain.invitations import Invitation, InvitationStatus
+from kalamna.domain.pages import Page, PageRequest
 from kalamna.domain.tokens import OneTimeToken, RefreshSession, TokenPurpose
 
 
@@ -27,6 +30,12 @@ class OrganizationRepository(Protocol):
 
     async def save(self, organization: Organization) -> None: ...
 
+    async def search(
+        self, *, status: OrganizationStatus | None, query: str | None, page: PageRequest
+    ) -> Page[Organization]:
+        """All organizations (platform administration), newest first; ``query`` matches the name."""
+        ...
+
 
 class EmployeeRepository(Protocol):
     async def add(self, employee: Employee) -> None: ...
@@ -43,6 +52,21 @@ class EmployeeRepository(Protocol):
 
     async def list_by_organization(self, organization_id: UUID) -> Sequence[Employee]: ...
 
+    async def search(
+        self,
+        organization_id: UUID,
+        *,
+        role: Role | None,
+        status: EmployeeStatus | None,
+        page: PageRequest,
+    ) -> Page[Employee]: ...
+
+    async def count_active_owners(self, organization_id: UUID, *, lock: bool = False) -> int:
+        """``lock`` serialises concurrent owner changes of one organization until commit."""
+        ...
+
+    async def delete(self, organization_id: UUID, employee_id: UUID) -> None: ...
+
 
 class OneTimeTokenRepository(Protocol):
     async def add(self, token: OneTimeToken) -> None: ...
@@ -56,6 +80,8 @@ class OneTimeTokenRepository(Protocol):
     async def revoke_for_employee(self, employee_id: UUID, purpose: TokenPurpose, now: datetime) -> None:
         """A newer token of the same purpose invalidates the older ones."""
         ...
+
+    async def revoke_for_invitation(self, invitation_id: UUID, now: datetime) -> None: ...
 
 
 class RefreshSessionRepository(Protocol):
@@ -81,3 +107,35 @@ class BotConfigRepository(Protocol):
     async def get(self, organization_id: UUID) -> BotConfig | None: ...
 
     async def save(self, config: BotConfig) -> None: ...
+
+
+class InvitationRepository(Protocol):
+    async def add(self, invitation: Invitation) -> None: ...
+
+    async def get(self, organization_id: UUID, invitation_id: UUID) -> Invitation | None: ...
+
+    async def get_by_id(self, invitation_id: UUID) -> Invitation | None:
+        """For token-based flows, where the token (not the caller) names the organization."""
+        ...
+
+    async def find_pending_by_email(
+        self, organization_id: UUID, email: str, now: datetime
+    ) -> Invitation | None: ...
+
+    async def save(self, invitation: Invitation) -> None: ...
+
+    async def search(
+        self, organization_id: UUID, *, status: InvitationStatus | None, now: datetime, page: PageRequest
+    ) -> Page[Invitation]: ...
+
+
+class ApiCredentialRepository(Protocol):
+    async def add(self, credential: ApiCredential) -> None: ...
+
+    async def active_for(self, organization_id: UUID) -> ApiCredential | None: ...
+
+    async def find_active_by_hash(self, key_hash: str) -> ApiCredential | None: ...
+
+    async def revoke_all(self, organization_id: UUID, now: datetime) -> None: ...
+
+    async def touch(self, credential_id: UUID, when: datetime) -> None: ...

@@ -94,3 +94,9 @@ class RateLimiter(Protocol):
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
+
+
+class Throttle(Protocol):
+    """Lets one caller in per window across every process (e.g. coalescing ``last_used_at`` writes)."""
+
+    async def first_in_window(self, key: str, window_s: int) -> bool: ...

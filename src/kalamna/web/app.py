@@ -19,6 +19,9 @@ from kalamna.di import make_container
 from kalamna.web.admin_queues import admin_queues
 from kalamna.web.controllers.auth import AuthController
 from kalamna.web.controllers.health import health
+from kalamna.web.controllers.organizations import OrganizationController
+from kalamna.web.controllers.team import TeamController
+from kalamna.web.controllers.widget import WidgetController
 from kalamna.web.errors import EXCEPTION_HANDLERS
 from kalamna.web.middleware import request_id_middleware
 from kalamna.web.security import WebProvider
@@ -33,7 +36,7 @@ def web_container(settings: Settings, *extra: Provider) -> AsyncContainer:
 
 
 def api_handlers() -> list[ControllerRouterHandler]:
-    return [health, AuthController]
+    return [health, AuthController, OrganizationController, TeamController, WidgetController]
 
 
 def create_app(

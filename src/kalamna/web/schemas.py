@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Generic, TypeVar
 from uuid import UUID
 
 import msgspec
 
 from kalamna.application.auth.sessions import TokenPair
+from kalamna.domain.bot_config import BotConfig
 from kalamna.domain.identity import Employee, Organization
+from kalamna.domain.invitations import Invitation
 
 
 class OrganizationOut(msgspec.Struct):
@@ -78,3 +81,81 @@ class TokenPairOut(msgspec.Struct):
 
 class MessageOut(msgspec.Struct):
     message: str
+
+
+class InvitationOut(msgspec.Struct):
+    id: UUID
+    organization_id: UUID
+    email: str
+    role: str
+    status: str
+    invited_by: UUID | None
+    expires_at: datetime
+    created_at: datetime
+
+    @classmethod
+    def of(cls, invitation: Invitation, now: datetime) -> InvitationOut:
+        return cls(
+            id=invitation.id,
+            organization_id=invitation.organization_id,
+            email=invitation.email,
+            role=invitation.role.value,
+            status=invitation.status(now).value,
+            invited_by=invitation.invited_by,
+            expires_at=invitation.expires_at,
+            created_at=invitation.created_at,
+        )
+
+
+class WidgetOut(msgspec.Struct):
+    primary_color: str
+    position: str
+    allowed_origins: list[str]
+
+
+class BotConfigOut(msgspec.Struct):
+    bot_name: str
+    welcome_message: str
+    tone: str
+    language: str
+    instructions: str
+    fallback_message: str
+    temperature: float
+    max_answer_tokens: int
+    top_k: int
+    min_score: float
+    suggested_questions: list[str]
+    widget: WidgetOut
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, config: BotConfig) -> BotConfigOut:
+        return cls(
+            bot_name=config.bot_name,
+            welcome_message=config.welcome_message,
+            tone=config.tone,
+            language=config.language,
+            instructions=config.instructions,
+            fallback_message=config.fallback_message,
+            temperature=config.temperature,
+            max_answer_tokens=config.max_answer_tokens,
+            top_k=config.top_k,
+            min_score=config.min_score,
+            suggested_questions=list(config.suggested_questions),
+            widget=WidgetOut(
+                primary_color=config.widget.primary_color,
+                position=config.widget.position,
+                allowed_origins=list(config.widget.allowed_origins),
+            ),
+            updated_at=config.updated_at,
+        )
+
+
+T = TypeVar("T")
+
+
+class ListOut(msgspec.Struct, Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int

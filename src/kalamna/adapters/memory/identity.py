@@ -8,9 +8,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from uuid import UUID
 
+from kalamna.domain.api_keys import ApiCredential
 from kalamna.domain.bot_config import BotConfig
 from kalamna.domain.errors import EmailTaken
-from kalamna.domain.identity import Employee, Organization
+from kalamna.domain.identity import Employee, EmployeeStatus, Organization, OrganizationStatus, Role
+from kalamna.domain.invitations import Invitation, InvitationStatus
+from kalamna.domain.pages import Page, PageRequest
 from kalamna.domain.tokens import OneTimeToken, RefreshSession, TokenPurpose
 
 
@@ -21,6 +24,8 @@ class MemoryStore:
     tokens: dict[UUID, OneTimeToken] = field(default_factory=dict)
     sessions: dict[UUID, RefreshSession] = field(default_factory=dict)
     bot_configs: dict[UUID, BotConfig] = field(default_factory=dict)
+    invitations: dict[UUID, Invitation] = field(default_factory=dict)
+    credentials: dict[UUID, ApiCredential] = field(default_factory=dict)
     commits: int = 0
 
 
@@ -49,6 +54,19 @@ class MemoryOrganizationRepository:
     async def save(self, organization: Organization) -> None:
         self._store.organizations[organization.id] = copy.deepcopy(organization)
 
+    async def search(
+        self, *, status: OrganizationStatus | None, query: str | None, page: PageRequest
+    ) -> Page[Organization]:
+        found = [
+            o
+            for o in sorted(
+                self._store.organizations.values(), key=lambda o: (o.created_at, o.id), reverse=True
+            )
+            if (status is None or o.status is status) and (not query or query.lower() in o.name.lower())
+        ]
+        items = [copy.deepcopy(o) for o in found[page.offset : page.offset + page.limit]]
+        return Page(items, len(found), page.limit, page.offset)
+
 
 class MemoryEmployeeRepository:
     def __init__(self, store: MemoryStore) -> None:
@@ -73,6 +91,37 @@ class MemoryEmployeeRepository:
 
     async def save(self, employee: Employee) -> None:
         self._store.employees[employee.id] = copy.deepcopy(employee)
+
+    async def search(
+        self,
+        organization_id: UUID,
+        *,
+        role: Role | None,
+        status: EmployeeStatus | None,
+        page: PageRequest,
+    ) -> Page[Employee]:
+        found = [
+            e
+            for e in await self.list_by_organization(organization_id)
+            if (role is None or e.role is role) and (status is None or e.status is status)
+        ]
+        return Page(found[page.offset : page.offset + page.limit], len(found), page.limit, page.offset)
+
+    async def count_active_owners(self, organization_id: UUID, *, lock: bool = False) -> int:
+        return sum(
+            1
+            for e in self._store.employees.values()
+            if e.organization_id == organization_id
+            and e.role is Role.OWNER
+            and e.status is EmployeeStatus.ACTIVE
+        )
+
+    async def delete(self, organization_id: UUID, employee_id: UUID) -> None:
+        found = self._store.employees.get(employee_id)
+        if found is not None and found.organization_id == organization_id:
+            del self._store.employees[employee_id]
+            for session_id in [s.id for s in self._store.sessions.values() if s.employee_id == employee_id]:
+                del self._store.sessions[session_id]
 
     async def list_by_organization(self, organization_id: UUID) -> Sequence[Employee]:
         return [
@@ -106,6 +155,11 @@ class MemoryOneTimeTokenRepository:
     async def revoke_for_employee(self, employee_id: UUID, purpose: TokenPurpose, now: datetime) -> None:
         for token in self._store.tokens.values():
             if token.employee_id == employee_id and token.purpose is purpose and not token.used_at:
+                token.revoked_at = token.revoked_at or now
+
+    async def revoke_for_invitation(self, invitation_id: UUID, now: datetime) -> None:
+        for token in self._store.tokens.values():
+            if token.invitation_id == invitation_id and not token.used_at:
                 token.revoked_at = token.revoked_at or now
 
 
@@ -158,3 +212,75 @@ class MemoryBotConfigRepository:
 
     async def save(self, config: BotConfig) -> None:
         self._store.bot_configs[config.organization_id] = copy.deepcopy(config)
+
+
+class MemoryInvitationRepository:
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    async def add(self, invitation: Invitation) -> None:
+        self._store.invitations[invitation.id] = replace(invitation)
+
+    async def get(self, organization_id: UUID, invitation_id: UUID) -> Invitation | None:
+        found = self._store.invitations.get(invitation_id)
+        return replace(found) if found and found.organization_id == organization_id else None
+
+    async def get_by_id(self, invitation_id: UUID) -> Invitation | None:
+        found = self._store.invitations.get(invitation_id)
+        return replace(found) if found else None
+
+    async def find_pending_by_email(
+        self, organization_id: UUID, email: str, now: datetime
+    ) -> Invitation | None:
+        for invitation in sorted(self._store.invitations.values(), key=lambda i: i.created_at, reverse=True):
+            if (
+                invitation.organization_id == organization_id
+                and invitation.email == email
+                and invitation.status(now) is InvitationStatus.PENDING
+            ):
+                return replace(invitation)
+        return None
+
+    async def save(self, invitation: Invitation) -> None:
+        self._store.invitations[invitation.id] = replace(invitation)
+
+    async def search(
+        self, organization_id: UUID, *, status: InvitationStatus | None, now: datetime, page: PageRequest
+    ) -> Page[Invitation]:
+        found = [
+            replace(i)
+            for i in sorted(
+                self._store.invitations.values(), key=lambda i: (i.created_at, i.id), reverse=True
+            )
+            if i.organization_id == organization_id and (status is None or i.status(now) is status)
+        ]
+        return Page(found[page.offset : page.offset + page.limit], len(found), page.limit, page.offset)
+
+
+class MemoryApiCredentialRepository:
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    async def add(self, credential: ApiCredential) -> None:
+        self._store.credentials[credential.id] = replace(credential)
+
+    async def active_for(self, organization_id: UUID) -> ApiCredential | None:
+        found = [
+            c for c in self._store.credentials.values() if c.organization_id == organization_id and c.active
+        ]
+        return replace(max(found, key=lambda c: c.created_at)) if found else None
+
+    async def find_active_by_hash(self, key_hash: str) -> ApiCredential | None:
+        found = next(
+            (c for c in self._store.credentials.values() if c.key_hash == key_hash and c.active), None
+        )
+        return replace(found) if found else None
+
+    async def revoke_all(self, organization_id: UUID, now: datetime) -> None:
+        for credential in self._store.credentials.values():
+            if credential.organization_id == organization_id and credential.active:
+                credential.revoked_at = now
+
+    async def touch(self, credential_id: UUID, when: datetime) -> None:
+        if credential_id in self._store.credentials:
+            self._store.credentials[credential_id].last_used_at = when

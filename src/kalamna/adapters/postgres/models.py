@@ -93,3 +93,31 @@ class BotConfigRow(Base):
     min_score: Mapped[float] = mapped_column(Float)
     suggested_questions: Mapped[list[str]] = mapped_column(JsonB, server_default=text("'[]'::jsonb"))
     widget: Mapped[dict[str, Any]] = mapped_column(JsonB, server_default=text("'{}'::jsonb"))
+
+
+class InvitationRow(Base):
+    __tablename__ = "invitations"
+    __table_args__ = (Index("ix_invitations_org_email", "organization_id", "email"),)
+
+    organization_id: Mapped[UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(16))
+    invited_by: Mapped[UUID | None] = mapped_column(ForeignKey("employees.id", ondelete="SET NULL"))
+    expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class ApiCredentialRow(Base):
+    __tablename__ = "api_credentials"
+    __table_args__ = (UniqueConstraint("key_hash", name="uq_api_credentials_hash"),)
+
+    organization_id: Mapped[UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    key_hash: Mapped[str] = mapped_column(String(64))
+    display_prefix: Mapped[str] = mapped_column(String(16))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))

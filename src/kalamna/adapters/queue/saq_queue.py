@@ -15,7 +15,8 @@ from kalamna.domain.errors import DependencyUnavailable
 
 # SAQ's defaults are a 10 s timeout and one retry: every task states its own.
 TASK_OPTIONS: dict[str, dict[str, Any]] = {
-    "deliver_email": {"timeout": 30, "retries": 5, "retry_delay": 2.0, "retry_backoff": True},
+    # ttl: a mail job carries a link with a one-time token; keep it only briefly once done.
+    "deliver_email": {"timeout": 30, "retries": 5, "retry_delay": 2.0, "retry_backoff": True, "ttl": 60},
 }
 DEFAULT_OPTIONS: dict[str, Any] = {"timeout": 60, "retries": 3, "retry_delay": 1.0, "retry_backoff": True}
 

@@ -18,6 +18,7 @@ from kalamna.domain.identity import (
     normalize_email,
 )
 from kalamna.domain.ids import new_id
+from kalamna.domain.organization_profile import check_profile
 from kalamna.domain.passwords import validate_new_password
 from kalamna.domain.tokens import OneTimeToken, TokenPurpose
 from kalamna.ports.jobs import JobQueue
@@ -126,6 +127,7 @@ class RegisterOrganization:
         full_name = data.full_name.strip()
         if not name or not full_name:
             raise InvalidInput("Organization name and full name are required.")
+        check_profile(website=_clean(data.website), timezone=_clean(data.timezone), default_language=None)
         if await self._employees.get_by_email(email) is not None:
             raise EmailTaken()
         now = self._clock.now()

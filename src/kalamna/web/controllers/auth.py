@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 from typing import Annotated, Any
+from uuid import UUID
 
 import msgspec
 from dishka.integrations.litestar import FromDishka, inject
@@ -18,6 +19,7 @@ from kalamna.application.auth.principal import Principal
 from kalamna.application.auth.registration import RegisterOrganization, Registration
 from kalamna.application.auth.sessions import Logout, RefreshTokens
 from kalamna.application.auth.verification import ResendVerification, VerifyEmail
+from kalamna.application.team import AcceptInvitation, VerifyInvitation
 from kalamna.config import Settings
 from kalamna.domain.errors import InvalidCredentials
 from kalamna.ports.security import RateLimiter
@@ -111,6 +113,28 @@ class ChangeOut(msgspec.Struct):
     refresh_token: str
     token_type: str
     expires_in: int
+
+
+class InvitationOrganizationOut(msgspec.Struct):
+    id: UUID
+    name: str
+
+
+class InviterOut(msgspec.Struct):
+    full_name: str | None
+
+
+class InvitationCheckOut(msgspec.Struct):
+    organization: InvitationOrganizationOut
+    email: str
+    role: str
+    expires_at: datetime
+    invited_by: InviterOut
+
+
+class AcceptIn(msgspec.Struct, forbid_unknown_fields=True):
+    full_name: Name
+    password: Password
 
 
 def _email_key(email: str) -> str:
@@ -284,4 +308,33 @@ class AuthController(Controller):
             refresh_token=pair.refresh_token,
             token_type=pair.token_type,
             expires_in=pair.expires_in,
+        )
+
+    @get("/invitations/verify/{token:str}", summary="Check an invitation link")
+    @inject
+    async def check_invitation(
+        self, token: FromPath[str], verify: FromDishka[VerifyInvitation]
+    ) -> InvitationCheckOut:
+        details = await verify(token)
+        return InvitationCheckOut(
+            organization=InvitationOrganizationOut(details.organization.id, details.organization.name),
+            email=details.invitation.email,
+            role=details.invitation.role.value,
+            expires_at=details.invitation.expires_at,
+            invited_by=InviterOut(details.inviter_name),
+        )
+
+    @post("/invitations/{token:str}/accept", status_code=201, summary="Accept an invitation and sign in")
+    @inject
+    async def accept_invitation(
+        self, token: FromPath[str], data: Annotated[AcceptIn, Body()], accept: FromDishka[AcceptInvitation]
+    ) -> LoginOut:
+        signed_in = await accept(token, data.full_name, data.password)
+        pair = signed_in.tokens
+        return LoginOut(
+            access_token=pair.access_token,
+            refresh_token=pair.refresh_token,
+            token_type=pair.token_type,
+            expires_in=pair.expires_in,
+            employee=EmployeeOut.of(signed_in.employee),
         )

@@ -3,13 +3,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import delete as sa_delete
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kalamna.adapters.postgres.models import EmployeeRow, OrganizationRow
 from kalamna.domain.errors import EmailTaken
 from kalamna.domain.identity import Employee, EmployeeStatus, Organization, OrganizationStatus, Role
+from kalamna.domain.pages import Page, PageRequest
 
 _ORG_FIELDS = ("name", "industry", "website", "description", "country", "timezone", "default_language")
 
@@ -53,6 +55,25 @@ class SqlaOrganizationRepository:
     async def get(self, organization_id: UUID) -> Organization | None:
         row = await self._session.get(OrganizationRow, organization_id, populate_existing=True)
         return organization_from_row(row) if row else None
+
+    async def search(
+        self, *, status: OrganizationStatus | None, query: str | None, page: PageRequest
+    ) -> Page[Organization]:
+        where = []
+        if status is not None:
+            where.append(OrganizationRow.status == status.value)
+        if query:
+            escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            where.append(OrganizationRow.name.ilike(f"%{escaped}%", escape="\\"))
+        total = await self._session.scalar(select(func.count()).select_from(OrganizationRow).where(*where))
+        rows = await self._session.scalars(
+            select(OrganizationRow)
+            .where(*where)
+            .order_by(OrganizationRow.created_at.desc(), OrganizationRow.id.desc())
+            .limit(page.limit)
+            .offset(page.offset)
+        )
+        return Page([organization_from_row(r) for r in rows], int(total or 0), page.limit, page.offset)
 
     async def save(self, organization: Organization) -> None:
         row = await self._session.get(OrganizationRow, organization.id)
@@ -109,6 +130,46 @@ class SqlaEmployeeRepository:
             raise LookupError(employee.id)
         self._copy(employee, row)
         await self._session.flush()
+
+    async def search(
+        self,
+        organization_id: UUID,
+        *,
+        role: Role | None,
+        status: EmployeeStatus | None,
+        page: PageRequest,
+    ) -> Page[Employee]:
+        where = [EmployeeRow.organization_id == organization_id]
+        if role is not None:
+            where.append(EmployeeRow.role == role.value)
+        if status is not None:
+            where.append(EmployeeRow.status == status.value)
+        total = await self._session.scalar(select(func.count()).select_from(EmployeeRow).where(*where))
+        rows = await self._session.scalars(
+            select(EmployeeRow)
+            .where(*where)
+            .order_by(EmployeeRow.created_at, EmployeeRow.id)
+            .limit(page.limit)
+            .offset(page.offset)
+        )
+        return Page([employee_from_row(r) for r in rows], int(total or 0), page.limit, page.offset)
+
+    async def count_active_owners(self, organization_id: UUID, *, lock: bool = False) -> int:
+        query = select(EmployeeRow.id).where(
+            EmployeeRow.organization_id == organization_id,
+            EmployeeRow.role == Role.OWNER.value,
+            EmployeeRow.status == EmployeeStatus.ACTIVE.value,
+        )
+        if lock:
+            query = query.with_for_update()
+        return len((await self._session.scalars(query)).all())
+
+    async def delete(self, organization_id: UUID, employee_id: UUID) -> None:
+        await self._session.execute(
+            sa_delete(EmployeeRow).where(
+                EmployeeRow.organization_id == organization_id, EmployeeRow.id == employee_id
+            )
+        )
 
     async def list_by_organization(self, organization_id: UUID) -> Sequence[Employee]:
         rows = await self._session.scalars(

@@ -78,6 +78,17 @@ class SqlaOneTimeTokenRepository:
             .values(revoked_at=now, updated_at=now)
         )
 
+    async def revoke_for_invitation(self, invitation_id: UUID, now: datetime) -> None:
+        await self._session.execute(
+            update(OneTimeTokenRow)
+            .where(
+                OneTimeTokenRow.invitation_id == invitation_id,
+                OneTimeTokenRow.used_at.is_(None),
+                OneTimeTokenRow.revoked_at.is_(None),
+            )
+            .values(revoked_at=now, updated_at=now)
+        )
+
 
 def _session_from_row(row: RefreshSessionRow) -> RefreshSession:
     return RefreshSession(
