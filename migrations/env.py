@@ -11,13 +11,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from kalamna.adapters.postgres import models  # noqa: F401  (registers every table)
 from kalamna.adapters.postgres.base import metadata
+from kalamna.adapters.postgres.migrations import include_object
 
 MIGRATION_LOCK_ID = 724_562_001  # arbitrary, constant: serialises concurrent `kalamna migrate`
-
-
-def _include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
-    # Alembic's own bookkeeping table is not a model.
-    return not (type_ == "table" and name == "alembic_version")
 
 
 def _run(connection: Connection) -> None:
@@ -25,7 +21,7 @@ def _run(connection: Connection) -> None:
         connection=connection,
         target_metadata=metadata,
         compare_type=True,
-        include_object=_include_object,
+        include_object=include_object,
         transaction_per_migration=True,
         user_module_prefix="sa.",  # advanced-alchemy and pgvector types, aliased in script.py.mako
     )

@@ -14,6 +14,7 @@ ${imports if imports else ""}
 sa.GUID = GUID
 sa.DateTimeUTC = DateTimeUTC
 sa.Vector = Vector
+sa.VECTOR = Vector
 
 revision = ${repr(up_revision)}
 down_revision = ${repr(down_revision)}

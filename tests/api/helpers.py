@@ -139,3 +139,59 @@ async def build_world(client: AsyncTestClient, jobs: MemoryJobQueue, settings: A
         tokens["refresh_token"],
     )
     return World(owner=owner, staff=staff, other_owner=other_owner, superuser=superuser)
+
+
+async def wait_for_status(
+    client: AsyncTestClient,
+    account: Account,
+    entry_id: str,
+    statuses: tuple[str, ...] = ("ready", "failed"),
+    timeout: float = 90,
+) -> dict[str, Any]:
+    import asyncio
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        response = await client.get(
+            f"/api/v1/orgs/{account.organization_id}/knowledge-bases/{entry_id}", headers=account.auth
+        )
+        body: dict[str, Any] = response.json()
+        if body.get("status") in statuses:
+            return body
+        if time.monotonic() > deadline:
+            raise AssertionError(f"entry stuck in {body.get('status')}")
+        await asyncio.sleep(0.1)
+
+
+async def live_account(client: AsyncTestClient, settings: Any, email: str, org: str) -> Account:
+    """An owner in a live app (real queue): verification goes through the outbox mailer's files."""
+    import asyncio
+    import email as email_lib
+    from email import policy
+
+    response = await client.post(
+        "/api/v1/auth/register",
+        json={"organization_name": org, "full_name": "Owner " + org, "email": email, "password": PASSWORD},
+    )
+    assert response.status_code == 201, response.text
+    outbox = settings.data_dir / "mail"
+    for _ in range(200):
+        for path in sorted(outbox.glob("*.eml")) if outbox.exists() else []:
+            message = email_lib.message_from_bytes(path.read_bytes(), policy=policy.default)
+            if message["To"] == email:
+                body = message.get_body(preferencelist=("plain",))
+                assert body is not None
+                token = token_from({"text": body.get_content()})
+                assert (await client.get(f"/api/v1/auth/verify/{token}")).status_code == 200
+                tokens = await login(client, email)
+                return Account(
+                    email,
+                    PASSWORD,
+                    response.json()["organization"]["id"],
+                    response.json()["employee"]["id"],
+                    tokens["access_token"],
+                    tokens["refresh_token"],
+                )
+        await asyncio.sleep(0.05)
+    raise AssertionError("verification email never arrived")

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from kalamna.adapters.postgres import models  # noqa: F401
 from kalamna.adapters.postgres.base import metadata
+from kalamna.adapters.postgres.migrations import include_object
 
 
 async def test_models_and_migrations_agree(services) -> None:  # type: ignore[no-untyped-def]
@@ -21,9 +22,7 @@ async def test_models_and_migrations_agree(services) -> None:  # type: ignore[no
                     sync_conn,
                     opts={
                         "compare_type": True,
-                        "include_object": lambda obj, name, type_, reflected, compare_to: (
-                            not (type_ == "table" and name == "alembic_version")
-                        ),
+                        "include_object": include_object,
                     },
                 )
                 return compare_metadata(context, metadata)

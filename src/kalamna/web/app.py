@@ -15,10 +15,12 @@ from litestar.types import ControllerRouterHandler
 
 from kalamna import __version__
 from kalamna.config import Settings
-from kalamna.di import make_container
+from kalamna.di import make_container, prepare
 from kalamna.web.admin_queues import admin_queues
 from kalamna.web.controllers.auth import AuthController
 from kalamna.web.controllers.health import health
+from kalamna.web.controllers.internal import InternalController
+from kalamna.web.controllers.knowledge import KnowledgeController
 from kalamna.web.controllers.organizations import OrganizationController
 from kalamna.web.controllers.team import TeamController
 from kalamna.web.controllers.widget import WidgetController
@@ -36,7 +38,15 @@ def web_container(settings: Settings, *extra: Provider) -> AsyncContainer:
 
 
 def api_handlers() -> list[ControllerRouterHandler]:
-    return [health, AuthController, OrganizationController, TeamController, WidgetController]
+    return [
+        health,
+        AuthController,
+        OrganizationController,
+        TeamController,
+        KnowledgeController,
+        InternalController,
+        WidgetController,
+    ]
 
 
 def create_app(
@@ -54,6 +64,7 @@ def create_app(
     @asynccontextmanager
     async def close_container(app: Litestar) -> AsyncIterator[None]:
         try:
+            await prepare(container)
             if run_worker:
                 async with in_process_worker(settings, container):
                     yield

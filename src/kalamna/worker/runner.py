@@ -12,6 +12,7 @@ from dishka import AsyncContainer
 from saq import Queue, Worker
 
 from kalamna.config import Settings
+from kalamna.di import prepare
 from kalamna.worker.tasks import TASKS
 
 
@@ -21,6 +22,7 @@ async def build_worker(
     queue = await container.get(Queue)
 
     async def startup(ctx: dict[str, Any]) -> None:
+        await prepare(container)
         ctx["container"] = container
         ctx["settings"] = settings
 

@@ -3,10 +3,13 @@ with one REQUEST scope per job (one unit of work per job)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
+from uuid import UUID
 
 from dishka import AsyncContainer
 
+from kalamna.application.knowledge.ingestion import FailIngestion, IngestEntry
 from kalamna.domain.mail import EmailMessage
 from kalamna.ports.mail import Mailer
 
@@ -25,4 +28,34 @@ async def deliver_email(ctx: Context, *, message: dict[str, str]) -> None:
         await mailer.send(EmailMessage.from_payload(message))
 
 
-TASKS = [deliver_email]
+async def ingest_entry(ctx: Context, *, entry_id: str, version: int) -> str:
+    """Extract → chunk → embed → index one entry version. Idempotent; an outdated version is a no-op.
+
+    Transient failures (e.g. the embedding service) raise so that SAQ retries with backoff; when the
+    last attempt fails the entry is marked ``failed`` with a readable error instead of hanging in
+    ``processing``.
+    """
+    job = ctx.get("job")
+    async with _container(ctx)() as scope:
+        ingest = await scope.get(IngestEntry)
+        try:
+            outcome = await ingest(UUID(entry_id), int(version), on_progress=_progress(job))
+        except Exception as exc:
+            if job is None or job.attempts >= job.retries:
+                async with _container(ctx)() as cleanup:
+                    await (await cleanup.get(FailIngestion))(UUID(entry_id), int(version), exc)
+            raise
+    return outcome.value
+
+
+def _progress(job: Any) -> Callable[[float], Awaitable[None]] | None:
+    if job is None:
+        return None
+
+    async def touch(fraction: float) -> None:
+        await job.update(progress=round(fraction, 3))  # also refreshes the heartbeat
+
+    return touch
+
+
+TASKS: list[Any] = [deliver_email, ingest_entry]

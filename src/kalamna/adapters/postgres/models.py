@@ -11,8 +11,10 @@ from typing import Any
 from uuid import UUID
 
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from pgvector.sqlalchemy import Vector
+from sqlalchemy import Computed, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB as JsonB
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kalamna.adapters.postgres.base import Base
@@ -121,3 +123,50 @@ class ApiCredentialRow(Base):
     display_prefix: Mapped[str] = mapped_column(String(16))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class KnowledgeEntryRow(Base):
+    __tablename__ = "knowledge_entries"
+    __table_args__ = (Index("ix_knowledge_entries_org_created", "organization_id", "created_at"),)
+
+    organization_id: Mapped[UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(300))
+    source_type: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer)
+    content: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[UUID | None] = mapped_column(ForeignKey("employees.id", ondelete="SET NULL"))
+    filename: Mapped[str | None] = mapped_column(String(255))
+    content_type: Mapped[str | None] = mapped_column(String(120))
+    size_bytes: Mapped[int | None] = mapped_column(Integer)
+    blob_key: Mapped[str | None] = mapped_column(String(200))
+    error: Mapped[str | None] = mapped_column(String(500))
+    chunk_count: Mapped[int] = mapped_column(Integer)
+    token_count: Mapped[int] = mapped_column(Integer)
+    embedding_model: Mapped[str | None] = mapped_column(String(120))
+
+
+class KnowledgeChunkRow(Base):
+    """``embedding`` has no fixed dimension so that models can change; each (model, dimension) gets
+    its own partial HNSW index over ``embedding::vector(D)`` (see ``adapters.postgres.chunk_index``)."""
+
+    __tablename__ = "knowledge_chunks"
+    __table_args__ = (
+        Index("ix_knowledge_chunks_org_model", "organization_id", "embedding_model"),
+        Index("ix_knowledge_chunks_entry_position", "entry_id", "position"),
+        Index("ix_knowledge_chunks_search", "search_vector", postgresql_using="gin"),
+    )
+
+    organization_id: Mapped[UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    entry_id: Mapped[UUID] = mapped_column(ForeignKey("knowledge_entries.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    content: Mapped[str] = mapped_column(Text)
+    token_count: Mapped[int] = mapped_column(Integer)
+    search_text: Mapped[str] = mapped_column(Text)
+    search_vector: Mapped[Any] = mapped_column(
+        TSVECTOR, Computed("to_tsvector('simple', search_text)", persisted=True)
+    )
+    embedding: Mapped[list[float] | None] = mapped_column(Vector())
+    embedding_model: Mapped[str | None] = mapped_column(String(120))

@@ -17,6 +17,14 @@ from kalamna.domain.errors import DependencyUnavailable
 TASK_OPTIONS: dict[str, dict[str, Any]] = {
     # ttl: a mail job carries a link with a one-time token; keep it only briefly once done.
     "deliver_email": {"timeout": 30, "retries": 5, "retry_delay": 2.0, "retry_backoff": True, "ttl": 60},
+    # Big documents embed for minutes offline; progress updates keep the heartbeat fresh.
+    "ingest_entry": {
+        "timeout": 3600,
+        "retries": 4,
+        "retry_delay": 5.0,
+        "retry_backoff": True,
+        "heartbeat": 300,
+    },
 }
 DEFAULT_OPTIONS: dict[str, Any] = {"timeout": 60, "retries": 3, "retry_delay": 1.0, "retry_backoff": True}
 

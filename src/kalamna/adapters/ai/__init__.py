@@ -1,0 +1,1 @@
+"""AI adapters: token counting, chunking, embedders, chat models (offline defaults, OpenAI-compatible)."""

@@ -1,0 +1,286 @@
+"""Text out of each supported format. These functions parse hostile bytes: they run only inside the
+sandbox child process (``sandbox.py``), never in the API or worker process."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from xml.etree import ElementTree
+
+from kalamna.adapters.extraction.sniff import DocumentKind, decode_text
+from kalamna.domain.errors import UnreadableDocument, UnsupportedMediaType
+from kalamna.domain.text import ExtractedDocument
+
+
+def extract_document(kind: str, data: bytes) -> ExtractedDocument:
+    """Extract the text of ``data`` (already sniffed as ``kind``); whitespace is tidied, the text
+    may still be blank (the caller decides what blank means)."""
+    document_kind = DocumentKind(kind)
+    pages: int | None = None
+    if document_kind is DocumentKind.PDF:
+        text, pages = pdf_text(data)
+    elif document_kind is DocumentKind.DOCX:
+        text = docx_text(data)
+    elif document_kind is DocumentKind.HTML:
+        text = html_text(decode_text(data, document_kind))
+    else:
+        text = decode_text(data, document_kind)
+    return ExtractedDocument(tidy(text), document_kind.value, pages)
+
+
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\ufffe\uffff]")  # PostgreSQL text refuses NUL
+_TRAILING_SPACE = re.compile(r"[ \t\u00a0]+\n")
+_MANY_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def tidy(text: str) -> str:
+    """One newline convention, no control characters or lone surrogates, no trailing spaces, at
+    most one blank line in a row."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n")
+    text = text.encode("utf-8", errors="replace").decode("utf-8")
+    text = _CONTROLS.sub("", text)
+    text = _TRAILING_SPACE.sub("\n", text)
+    return _MANY_BLANK_LINES.sub("\n\n", text).strip()
+
+
+# --- PDF -----------------------------------------------------------------------------------------
+
+
+def pdf_text(data: bytes) -> tuple[str, int]:
+    """Text of each page (pypdf), pages separated by a blank line. A page that fails to parse is
+    skipped; a document where every page fails is unreadable."""
+    from pypdf import PdfReader  # imported here: only the sandbox child pays for it
+
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise UnreadableDocument("The PDF is password-protected.")
+        pages = list(reader.pages)
+    except UnreadableDocument:
+        raise
+    except Exception as error:
+        raise UnreadableDocument("The PDF is damaged and could not be read.") from error
+    texts: list[str] = []
+    failures = 0
+    for page in pages:
+        try:
+            texts.append(page.extract_text())
+        except Exception:
+            failures += 1
+    if pages and failures == len(pages):
+        raise UnreadableDocument("No page of the PDF could be read.")
+    return "\n\n".join(text.strip() for text in texts), len(pages)
+
+
+# --- DOCX ----------------------------------------------------------------------------------------
+
+MAX_ZIP_ENTRIES = 2_000
+MAX_TOTAL_UNCOMPRESSED = 50 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 100
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_HEADING_STYLE = re.compile(r"^(?:heading\s*([1-6])|title)$", re.IGNORECASE)
+
+
+def docx_text(data: bytes) -> str:
+    """Paragraphs as lines, table cells separated by tabs and rows by newlines, heading styles as
+    Markdown ``#`` so the chunker can carry them. Zip-bomb and XML-entity defences first."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError, OSError) as error:
+        raise UnreadableDocument("The Word document is damaged and could not be read.") from error
+    with archive:
+        entries = archive.infolist()
+        _check_archive_limits(entries)
+        names = {entry.filename for entry in entries}
+        if not {"[Content_Types].xml", "word/document.xml"} <= names:
+            raise UnsupportedMediaType("This file is named .docx but is not a Word document.")
+        document = _parse_xml(_read_entry(archive, "word/document.xml"))
+        heading_levels = (
+            _heading_levels(_parse_xml(_read_entry(archive, "word/styles.xml")))
+            if "word/styles.xml" in names
+            else {}
+        )
+    body = document.find(f"{_W}body")
+    if body is None:
+        raise UnreadableDocument("The Word document has no body.")
+    return "\n\n".join(_blocks(body, heading_levels))
+
+
+def _check_archive_limits(entries: list[zipfile.ZipInfo]) -> None:
+    if len(entries) > MAX_ZIP_ENTRIES:
+        raise UnreadableDocument("The Word document has too many parts.")
+    if sum(entry.file_size for entry in entries) > MAX_TOTAL_UNCOMPRESSED:
+        raise UnreadableDocument("The Word document expands to too much data.")
+    for entry in entries:
+        if entry.file_size > MAX_COMPRESSION_RATIO * max(entry.compress_size, 1):
+            raise UnreadableDocument("The Word document is compressed suspiciously well (a zip bomb?).")
+
+
+def _read_entry(archive: zipfile.ZipFile, name: str) -> bytes:
+    """Read at most the size limit, whatever the (attacker-written) header claims."""
+    try:
+        with archive.open(name) as entry:
+            content = entry.read(MAX_TOTAL_UNCOMPRESSED + 1)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, ValueError, OSError) as error:
+        raise UnreadableDocument("The Word document is damaged and could not be read.") from error
+    if len(content) > MAX_TOTAL_UNCOMPRESSED:
+        raise UnreadableDocument("The Word document expands to too much data.")
+    return content
+
+
+def _parse_xml(content: bytes) -> ElementTree.Element:
+    """Parse without ever expanding entities: a DTD has no business in a Word part, so any
+    ``<!DOCTYPE``/``<!ENTITY`` (billion laughs, external entities) is refused before parsing."""
+    ascii_view = content.replace(b"\x00", b"")  # so UTF-16/32 parts are searched too
+    if b"<!DOCTYPE" in ascii_view or b"<!ENTITY" in ascii_view:
+        raise UnreadableDocument("The Word document contains a DTD, which is not allowed.")
+    try:
+        return ElementTree.fromstring(content)  # noqa: S314 - DTDs refused above
+    except (ElementTree.ParseError, ValueError) as error:
+        raise UnreadableDocument("The Word document's XML is damaged.") from error
+
+
+def _heading_levels(styles: ElementTree.Element) -> dict[str, int]:
+    """Style id -> heading level. Ids are localised ("Überschrift1"), names are not ("heading 1")."""
+    levels: dict[str, int] = {}
+    for style in styles.iter(f"{_W}style"):
+        style_id = style.get(f"{_W}styleId")
+        name = style.find(f"{_W}name")
+        match = _HEADING_STYLE.match(name.get(f"{_W}val", "") if name is not None else "")
+        if style_id and match:
+            levels[style_id] = int(match.group(1) or 1)
+    return levels
+
+
+def _blocks(container: ElementTree.Element, heading_levels: dict[str, int]) -> Iterator[str]:
+    for element in container:
+        if element.tag == f"{_W}p":
+            line = _paragraph_text(element)
+            level = _paragraph_heading_level(element, heading_levels)
+            if line.strip():
+                yield f"{'#' * level} {line.strip()}" if level else line
+        elif element.tag == f"{_W}tbl":
+            rows = [_row_text(row, heading_levels) for row in element.findall(f"{_W}tr")]
+            yield "\n".join(row for row in rows if row.strip())
+        elif element.tag == f"{_W}sdt":  # content control: look inside
+            content = element.find(f"{_W}sdtContent")
+            if content is not None:
+                yield from _blocks(content, heading_levels)
+
+
+def _paragraph_text(paragraph: ElementTree.Element) -> str:
+    parts: list[str] = []
+    for node in paragraph.iter():
+        if node.tag == f"{_W}t":
+            parts.append(node.text or "")
+        elif node.tag == f"{_W}tab":
+            parts.append("\t")
+        elif node.tag in (f"{_W}br", f"{_W}cr"):
+            parts.append("\n")
+        elif node.tag == f"{_W}noBreakHyphen":
+            parts.append("-")
+    return "".join(parts)
+
+
+def _paragraph_heading_level(paragraph: ElementTree.Element, heading_levels: dict[str, int]) -> int:
+    style = paragraph.find(f"{_W}pPr/{_W}pStyle")
+    if style is not None:
+        style_id = style.get(f"{_W}val", "")
+        match = _HEADING_STYLE.match(style_id)
+        return heading_levels.get(style_id) or (int(match.group(1) or 1) if match else 0)
+    return 0
+
+
+def _row_text(row: ElementTree.Element, heading_levels: dict[str, int]) -> str:
+    cells = [
+        " ".join(" ".join(_blocks(cell, heading_levels)).split()) for cell in row if cell.tag == f"{_W}tc"
+    ]
+    return "\t".join(cells)
+
+
+# --- HTML ----------------------------------------------------------------------------------------
+
+_INVISIBLE = frozenset({"script", "style", "noscript", "template", "head", "svg", "math", "iframe", "object"})
+_PARAGRAPH_BLOCKS = frozenset(
+    {"p", "div", "section", "article", "main", "header", "footer", "aside", "nav", "blockquote"}
+    | {"pre", "table", "ul", "ol", "dl", "figure", "figcaption", "form", "fieldset", "address"}
+    | {"details", "summary", "hr", "body", "html"}
+)
+_LINE_BLOCKS = frozenset({"br", "li", "tr", "dt", "dd", "caption", "option"})
+_HEADINGS = {f"h{level}": level for level in range(1, 7)}
+_WHITESPACE_RUN = re.compile(r"\s+")  # outside <pre>, source line breaks are just spaces
+
+
+class _VisibleText(HTMLParser):
+    """Collects what a reader sees: no scripts, styles or head; blocks become lines, headings
+    become Markdown ``#`` lines; entities are decoded by the parser (``convert_charrefs``)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self._parts: list[str] = []
+        self._pending_newlines = 0  # block boundaries seen since the last text; merged, not added
+        self._hidden_depth = 0
+        self._pre_depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "body":
+            self._hidden_depth = 0  # a missing </head> must not hide the page
+        if tag in _INVISIBLE:
+            self._hidden_depth += 1
+        if self._hidden_depth:
+            return
+        self._break_for(tag)
+        if tag in _HEADINGS:
+            self._emit("#" * _HEADINGS[tag] + " ")
+        elif tag == "li":
+            self._emit("- ")
+        elif tag in ("td", "th"):
+            self._emit("\t")
+        elif tag == "pre":
+            self._pre_depth += 1
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if not self._hidden_depth:
+            self._break_for(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _INVISIBLE:
+            self._hidden_depth = max(0, self._hidden_depth - 1)
+        elif not self._hidden_depth:
+            if tag == "pre":
+                self._pre_depth = max(0, self._pre_depth - 1)
+            self._break_for(tag)
+
+    def handle_data(self, data: str) -> None:
+        if self._hidden_depth:
+            return
+        self._emit(data if self._pre_depth else _WHITESPACE_RUN.sub(" ", data))
+
+    def text(self) -> str:
+        return "".join(self._parts)
+
+    def _emit(self, text: str) -> None:
+        if self._pending_newlines and text.strip():
+            self._parts.append("\n" * self._pending_newlines)
+            self._pending_newlines = 0
+        if not self._pending_newlines:
+            self._parts.append(text)
+
+    def _break_for(self, tag: str) -> None:
+        if tag in _PARAGRAPH_BLOCKS or tag in _HEADINGS:
+            self._pending_newlines = 2
+        elif tag in _LINE_BLOCKS:
+            self._pending_newlines = max(self._pending_newlines, 1)
+
+
+def html_text(markup: str) -> str:
+    parser = _VisibleText()
+    parser.feed(markup)
+    parser.close()
+    return "\n".join(
+        "\t".join(" ".join(cell.split()) for cell in line.strip().split("\t"))
+        for line in parser.text().split("\n")
+    )

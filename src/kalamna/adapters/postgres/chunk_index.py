@@ -1,0 +1,218 @@
+"""The chunk index in PostgreSQL: pgvector similarity and full-text rank, fused in one SQL statement.
+
+Ranking is reciprocal rank fusion (k = 60) of the two candidate lists. The ``score`` returned for
+thresholding is absolute, not rank-based, so it can be compared across queries:
+``0.7 · similarity + 0.3 · keyword``, where ``similarity`` is cosine similarity rescaled so that the
+model's "unrelated" level maps to 0, and ``keyword`` is the normalised full-text rank.
+
+Tenancy is a ``WHERE organization_id = …`` inside both candidate queries. HNSW search runs with
+pgvector 0.8 iterative scans, so a small tenant inside a large index still gets its top k; for small
+tenants the planner prefers the ``(organization_id, embedding_model)`` b-tree and an exact sort.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from typing import cast
+from uuid import UUID
+
+from pgvector.sqlalchemy import Vector
+from sqlalchemy import Table, bindparam, delete, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from kalamna.adapters.postgres.models import KnowledgeChunkRow, KnowledgeEntryRow
+from kalamna.domain.ids import new_id
+from kalamna.domain.knowledge import IndexedChunk, KnowledgeEntry, SearchHit
+
+RRF_K = 60
+CANDIDATES = 40
+EF_SEARCH = 100
+_WORD = re.compile(r"\w+", re.UNICODE)
+STOPWORDS = frozenset(
+    """a an and are as at be by can do does for from how i in is it me my of on or our the this to was we what
+    when where which who why will with you your yours hi hello please
+    في من على الى الي عن مع هل ما ماذا كيف متى اين لماذا هو هي هذا هذه ذلك تلك انا نحن انت انتم كان
+    يكون او ام ثم لا لم لن قد كل بعض عند لدي لديكم لدى التي الذي الذين و ف ب ل""".split()
+)
+
+
+def or_query(normalized: str) -> str:
+    """A tsquery string that matches any meaningful word (``to_tsquery`` syntax, safely quoted)."""
+    words = [w for w in _WORD.findall(normalized) if w not in STOPWORDS and len(w) > 1]
+    unique = list(dict.fromkeys(words))[:32]
+    return " | ".join("'" + w.replace("'", "''") + "'" for w in unique)
+
+
+def vector_index_name(model: str, dimensions: int) -> str:
+    return f"ix_knowledge_chunks_hnsw_{hashlib.sha1(f'{model}:{dimensions}'.encode()).hexdigest()[:12]}"  # noqa: S324
+
+
+async def ensure_vector_index(engine: AsyncEngine, model: str, dimensions: int) -> None:
+    """A partial HNSW index for one (model, dimension); built concurrently if missing."""
+    name = vector_index_name(model, dimensions)
+    literal = model.replace("'", "''")
+    statement = (
+        f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON knowledge_chunks "
+        f"USING hnsw ((embedding::vector({int(dimensions)})) vector_cosine_ops) "
+        f"WITH (m = 16, ef_construction = 64) WHERE embedding_model = '{literal}'"
+    )
+    async with engine.connect() as conn:
+        autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await autocommit.execute(text(statement))
+
+
+class PgChunkIndex:
+    def __init__(self, session: AsyncSession, dimensions: int) -> None:
+        self._session = session
+        self._dimensions = int(dimensions)
+
+    async def replace(self, entry: KnowledgeEntry, chunks: Sequence[IndexedChunk]) -> None:
+        await self._session.execute(delete(KnowledgeChunkRow).where(KnowledgeChunkRow.entry_id == entry.id))
+        if chunks:
+            await self._session.execute(
+                insert(KnowledgeChunkRow),
+                [
+                    {
+                        "id": new_id(),
+                        "organization_id": entry.organization_id,
+                        "entry_id": entry.id,
+                        "position": chunk.position,
+                        "content": chunk.content,
+                        "token_count": chunk.token_count,
+                        "search_text": chunk.search_text,
+                        "created_at": entry.updated_at,
+                        "updated_at": entry.updated_at,
+                    }
+                    for chunk in chunks
+                ],
+            )
+
+    async def pending_embeddings(self, entry_id: UUID, model: str) -> list[tuple[UUID, str]]:
+        rows = await self._session.execute(
+            select(KnowledgeChunkRow.id, KnowledgeChunkRow.content)
+            .where(
+                KnowledgeChunkRow.entry_id == entry_id,
+                (KnowledgeChunkRow.embedding.is_(None))
+                | (KnowledgeChunkRow.embedding_model.is_distinct_from(model)),
+            )
+            .order_by(KnowledgeChunkRow.position)
+        )
+        return [(row.id, row.content) for row in rows]
+
+    async def store_embeddings(self, model: str, vectors: dict[UUID, list[float]]) -> None:
+        if not vectors:
+            return
+        table = cast(Table, KnowledgeChunkRow.__table__)
+        await self._session.execute(
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values(embedding=bindparam("b_vector", type_=Vector()), embedding_model=bindparam("b_model")),
+            [
+                {"b_id": chunk_id, "b_vector": vector, "b_model": model}
+                for chunk_id, vector in vectors.items()
+            ],
+        )
+
+    async def search(
+        self,
+        organization_id: UUID,
+        *,
+        query_vector: list[float],
+        query_text: str,
+        model: str,
+        top_k: int,
+        similarity_floor: float,
+    ) -> list[SearchHit]:
+        d = self._dimensions
+        if len(query_vector) != d:
+            raise ValueError(f"query vector has {len(query_vector)} dimensions, the index {d}")
+        tsquery = or_query(query_text)
+        await self._session.execute(text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
+        await self._session.execute(text(f"SET LOCAL hnsw.ef_search = {EF_SEARCH}"))
+        fts = (
+            f"""fts AS (
+                SELECT c.id, ts_rank_cd(c.search_vector, to_tsquery('simple', :tsquery), 32) AS rank
+                FROM knowledge_chunks c
+                WHERE c.organization_id = :org AND c.search_vector @@ to_tsquery('simple', :tsquery)
+                ORDER BY rank DESC LIMIT {CANDIDATES}
+            )"""
+            if tsquery
+            else "fts AS (SELECT NULL::uuid AS id, 0.0::float AS rank WHERE false)"
+        )
+        statement = text(
+            f"""
+            WITH vec AS (
+                SELECT c.id, 1 - ((c.embedding::vector({d})) <=> CAST(:qvec AS vector({d}))) AS sim
+                FROM knowledge_chunks c
+                WHERE c.organization_id = :org AND c.embedding_model = :model
+                ORDER BY (c.embedding::vector({d})) <=> CAST(:qvec AS vector({d}))
+                LIMIT {CANDIDATES}
+            ),
+            vec_r AS (SELECT id, sim, row_number() OVER (ORDER BY sim DESC) AS r FROM vec),
+            {fts},
+            fts_r AS (SELECT id, rank, row_number() OVER (ORDER BY rank DESC) AS r FROM fts),
+            fused AS (
+                SELECT COALESCE(v.id, f.id) AS id, v.sim, f.rank,
+                       COALESCE(1.0 / ({RRF_K} + v.r), 0) + COALESCE(1.0 / ({RRF_K} + f.r), 0) AS rrf
+                FROM vec_r v FULL OUTER JOIN fts_r f ON v.id = f.id
+            )
+            SELECT c.id, c.entry_id, e.title, c.content, c.position, c.token_count, fused.sim, fused.rank, fused.rrf
+            FROM fused
+            JOIN knowledge_chunks c ON c.id = fused.id
+            JOIN knowledge_entries e ON e.id = c.entry_id AND e.organization_id = :org
+            ORDER BY fused.rrf DESC, fused.sim DESC NULLS LAST
+            LIMIT :top_k
+            """
+        ).bindparams(bindparam("qvec", type_=Vector(d)))
+        rows = await self._session.execute(
+            statement,
+            {
+                "qvec": query_vector,
+                "org": organization_id,
+                "model": model,
+                "tsquery": tsquery,
+                "top_k": top_k,
+            },
+        )
+        hits = []
+        span = max(1e-6, 1.0 - similarity_floor)
+        for row in rows:
+            similarity = (
+                min(1.0, max(0.0, ((row.sim or 0.0) - similarity_floor) / span))
+                if row.sim is not None
+                else 0.0
+            )
+            keyword = min(1.0, 3.0 * float(row.rank or 0.0))
+            hits.append(
+                SearchHit(
+                    chunk_id=row.id,
+                    entry_id=row.entry_id,
+                    title=row.title,
+                    content=row.content,
+                    position=row.position,
+                    token_count=row.token_count,
+                    score=round(0.7 * similarity + 0.3 * keyword, 4),
+                    similarity=round(similarity, 4),
+                    keyword=round(keyword, 4),
+                )
+            )
+        return hits
+
+    async def neighbours(
+        self, organization_id: UUID, entry_id: UUID, positions: Sequence[int]
+    ) -> list[SearchHit]:
+        rows = await self._session.execute(
+            select(KnowledgeChunkRow, KnowledgeEntryRow.title)
+            .join(KnowledgeEntryRow, KnowledgeEntryRow.id == KnowledgeChunkRow.entry_id)
+            .where(
+                KnowledgeChunkRow.organization_id == organization_id,
+                KnowledgeChunkRow.entry_id == entry_id,
+                KnowledgeChunkRow.position.in_(list(positions)),
+            )
+        )
+        return [
+            SearchHit(c.id, c.entry_id, title, c.content, c.position, c.token_count, 0.0, 0.0, 0.0)
+            for c, title in rows
+        ]

@@ -1,0 +1,1 @@
+"""The knowledge base: entries, ingestion (extract → chunk → embed → index), retrieval."""

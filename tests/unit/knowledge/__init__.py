@@ -1,0 +1,1 @@
+"""Knowledge processing: text rules, chunking, extraction, offline embeddings."""
