@@ -33,19 +33,26 @@ async def login_loop(client: httpx.AsyncClient, email: str, stop: asyncio.Event,
 
 
 async def run(base: str, data_dir, concurrency: int, seconds: float) -> None:  # type: ignore[no-untyped-def]
-    async with httpx.AsyncClient(base_url=base, timeout=60, limits=httpx.Limits(max_connections=concurrency + 8)) as client:
+    async with httpx.AsyncClient(
+        base_url=base, timeout=60, limits=httpx.Limits(max_connections=concurrency + 8)
+    ) as client:
         emails = [f"bench{i}@example.test" for i in range(4)]
         for i, address in enumerate(emails):
             response = await client.post(
                 "/api/v1/auth/register",
-                json={"organization_name": f"Bench {i}", "full_name": "Bench", "email": address, "password": PASSWORD},
+                json={
+                    "organization_name": f"Bench {i}",
+                    "full_name": "Bench",
+                    "email": address,
+                    "password": PASSWORD,
+                },
             )
             assert response.status_code == 201, response.text
             token = await asyncio.to_thread(wait_for_token, data_dir, address)
             assert (await client.get(f"/api/v1/auth/verify/{token}")).status_code == 200
-        access = (await client.post("/api/v1/auth/login", json={"email": emails[0], "password": PASSWORD})).json()[
-            "access_token"
-        ]
+        access = (
+            await client.post("/api/v1/auth/login", json={"email": emails[0], "password": PASSWORD})
+        ).json()["access_token"]
 
         baseline: list[float] = []
         stop = asyncio.Event()
@@ -58,7 +65,10 @@ async def run(base: str, data_dir, concurrency: int, seconds: float) -> None:  #
         under_load: list[float] = []
         stop = asyncio.Event()
         started = time.perf_counter()
-        tasks = [asyncio.create_task(login_loop(client, emails[i % len(emails)], stop, logins)) for i in range(concurrency)]
+        tasks = [
+            asyncio.create_task(login_loop(client, emails[i % len(emails)], stop, logins))
+            for i in range(concurrency)
+        ]
         probe = asyncio.create_task(me_latencies(client, access, stop, under_load))
         await asyncio.sleep(seconds)
         stop.set()
@@ -67,7 +77,9 @@ async def run(base: str, data_dir, concurrency: int, seconds: float) -> None:  #
 
     print(f"argon2id m=19456 KiB, t=2, p=1; {concurrency} concurrent login clients")
     print(f"logins/s: {len(logins) / elapsed:.1f}  ({len(logins)} in {elapsed:.1f}s)")
-    print(f"login latency ms: p50 {percentile(logins, 50):.1f}  p95 {percentile(logins, 95):.1f}  p99 {percentile(logins, 99):.1f}")
+    print(
+        f"login latency ms: p50 {percentile(logins, 50):.1f}  p95 {percentile(logins, 95):.1f}  p99 {percentile(logins, 99):.1f}"
+    )
     print(
         f"GET /auth/me ms, idle:       p50 {percentile(baseline, 50):.1f}  p95 {percentile(baseline, 95):.1f}"
         f"  p99 {percentile(baseline, 99):.1f}  (n={len(baseline)})"

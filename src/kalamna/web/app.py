@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 from dishka import AsyncContainer, Provider
 from dishka.integrations.litestar import LitestarProvider, setup_dishka
 from litestar import Litestar, Router
-from litestar.config.cors import CORSConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.types import ControllerRouterHandler
@@ -19,11 +18,12 @@ from kalamna.di import make_container, prepare
 from kalamna.web.admin_queues import admin_queues
 from kalamna.web.controllers.auth import AuthController
 from kalamna.web.controllers.health import health
-from kalamna.web.controllers.internal import InternalController
+from kalamna.web.controllers.internal import GenerateController, InternalController
 from kalamna.web.controllers.knowledge import KnowledgeController
 from kalamna.web.controllers.organizations import OrganizationController
 from kalamna.web.controllers.team import TeamController
 from kalamna.web.controllers.widget import WidgetController
+from kalamna.web.cors import cors_middleware
 from kalamna.web.errors import EXCEPTION_HANDLERS
 from kalamna.web.middleware import request_id_middleware
 from kalamna.web.security import WebProvider
@@ -45,6 +45,7 @@ def api_handlers() -> list[ControllerRouterHandler]:
         TeamController,
         KnowledgeController,
         InternalController,
+        GenerateController,
         WidgetController,
     ]
 
@@ -78,18 +79,6 @@ def create_app(
         route_handlers=[api, admin_queues],
         lifespan=[close_container],
         exception_handlers=EXCEPTION_HANDLERS,
-        cors_config=CORSConfig(
-            allow_origins=list(settings.cors_allow_origins),
-            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-Session-Token", "X-Request-ID"],
-            expose_headers=[
-                "X-Request-ID",
-                "X-RateLimit-Limit",
-                "X-RateLimit-Remaining",
-                "X-RateLimit-Reset",
-                "Retry-After",
-            ],
-        ),
         openapi_config=OpenAPIConfig(
             title="Kalamna API",
             version=__version__,
@@ -100,6 +89,6 @@ def create_app(
         logging_config=None,  # kalamna.observability owns logging
     )
     setup_dishka(container, app)
-    # Outermost, so that unmatched routes (404/405) get a request id and a log line too.
-    app.asgi_handler = request_id_middleware(app.asgi_handler)
+    # Outermost, so that unmatched routes (404/405) get a request id, CORS headers and a log line too.
+    app.asgi_handler = request_id_middleware(cors_middleware(app.asgi_handler, settings.cors_allow_origins))
     return app

@@ -170,3 +170,51 @@ class KnowledgeChunkRow(Base):
     )
     embedding: Mapped[list[float] | None] = mapped_column(Vector())
     embedding_model: Mapped[str | None] = mapped_column(String(120))
+
+
+class ChatSessionRow(Base):
+    __tablename__ = "chat_sessions"
+    __table_args__ = (
+        UniqueConstraint("token_hash", name="uq_chat_sessions_token"),
+        Index("ix_chat_sessions_org_created", "organization_id", "created_at"),
+    )
+
+    organization_id: Mapped[UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(8))
+    visitor: Mapped[dict[str, Any]] = mapped_column(JsonB, server_default=text("'{}'::jsonb"))
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JsonB, server_default=text("'{}'::jsonb"))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class ChatMessageRow(Base):
+    __tablename__ = "chat_messages"
+    __table_args__ = (
+        Index("ix_chat_messages_session_created", "session_id", "created_at"),
+        Index("ix_chat_messages_org_created", "organization_id", "created_at"),
+        Index("ix_chat_messages_org_outcome_created", "organization_id", "outcome", "created_at"),
+    )
+
+    organization_id: Mapped[UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    session_id: Mapped[UUID] = mapped_column(ForeignKey("chat_sessions.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(12))
+    content: Mapped[str] = mapped_column(Text)
+    sources: Mapped[list[dict[str, Any]]] = mapped_column(JsonB, server_default=text("'[]'::jsonb"))
+    reply_to: Mapped[UUID | None] = mapped_column()
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    model: Mapped[str | None] = mapped_column(String(120))
+    prompt_tokens: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    completion_tokens: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    latency_ms: Mapped[int | None] = mapped_column(Integer)
+    first_token_ms: Mapped[int | None] = mapped_column(Integer)
+
+
+class ChatFeedbackRow(Base):
+    __tablename__ = "chat_feedback"
+    __table_args__ = (Index("ix_chat_feedback_org_created", "organization_id", "created_at"),)
+
+    organization_id: Mapped[UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    session_id: Mapped[UUID] = mapped_column(ForeignKey("chat_sessions.id", ondelete="CASCADE"), index=True)
+    message_id: Mapped[UUID | None] = mapped_column(ForeignKey("chat_messages.id", ondelete="SET NULL"))
+    rating: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)

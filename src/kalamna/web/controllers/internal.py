@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
@@ -12,6 +12,7 @@ from litestar import Controller, Request, Response, post
 from litestar.params import Body
 
 from kalamna.application.auth.principal import AuthenticateAccessToken
+from kalamna.application.chat.generate import GenerateAnswer, GenerateRequest
 from kalamna.application.knowledge.ingestion import ChunkEntry, EmbedEntry
 from kalamna.application.knowledge.rebuild import RebuildKnowledge
 from kalamna.application.knowledge.retrieval import BuildContext, SearchKnowledge
@@ -176,4 +177,61 @@ class InternalController(Controller):
         built = await build(data.organization_id, data.query, data.max_tokens)
         return ContextOut(
             built.context, [SourceOut(s.entry_id, s.title, s.score) for s in built.sources], built.token_count
+        )
+
+
+class HistoryItemIn(msgspec.Struct, forbid_unknown_fields=True):
+    role: Literal["user", "assistant"]
+    content: Annotated[str, msgspec.Meta(max_length=8000)]
+
+
+class GenerateIn(msgspec.Struct, forbid_unknown_fields=True):
+    organization_id: UUID
+    message: Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
+    context: Annotated[str, msgspec.Meta(max_length=64000)] | None = None
+    history: Annotated[list[HistoryItemIn], msgspec.Meta(max_length=50)] = msgspec.field(default_factory=list)
+
+
+class UsageOut(msgspec.Struct):
+    prompt_tokens: int
+    completion_tokens: int
+
+
+class GenerateOut(msgspec.Struct):
+    reply: str
+    sources: list[SourceOut]
+    model: str | None
+    usage: UsageOut
+    outcome: str
+
+
+class GenerateController(Controller):
+    path = "/internal/ai"
+    tags = ["internal"]
+
+    @post("/generate", status_code=200, summary="Run the answering pipeline on a message (nothing stored)")
+    @inject
+    async def generate(
+        self,
+        request: Request[Any, Any, Any],
+        data: Annotated[GenerateIn, Body()],
+        settings: FromDishka[Settings],
+        authenticate: FromDishka[AuthenticateAccessToken],
+        generate: FromDishka[GenerateAnswer],
+    ) -> GenerateOut:
+        await require_internal(request, settings, authenticate)
+        reply = await generate(
+            GenerateRequest(
+                organization_id=data.organization_id,
+                message=data.message,
+                context=data.context,
+                history=[(h.role, h.content) for h in data.history],
+            )
+        )
+        return GenerateOut(
+            reply=reply.text,
+            sources=[SourceOut(s.entry_id, s.title, s.score) for s in reply.sources],
+            model=reply.model,
+            usage=UsageOut(reply.usage.prompt_tokens, reply.usage.completion_tokens),
+            outcome=reply.outcome.value,
         )

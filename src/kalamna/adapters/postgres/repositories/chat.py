@@ -1,0 +1,175 @@
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kalamna.adapters.postgres.models import ChatFeedbackRow, ChatMessageRow, ChatSessionRow
+from kalamna.domain.chat import (
+    ChatMessage,
+    ChatSession,
+    Feedback,
+    MessageRole,
+    ReplyOutcome,
+    SessionStatus,
+    SourceRef,
+)
+from kalamna.domain.pages import Page, PageRequest
+
+
+def _session(row: ChatSessionRow) -> ChatSession:
+    return ChatSession(
+        id=row.id,
+        organization_id=row.organization_id,
+        token_hash=row.token_hash,
+        status=SessionStatus(row.status),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        visitor=dict(row.visitor or {}),
+        metadata=dict(row.metadata_ or {}),
+        closed_at=row.closed_at,
+    )
+
+
+def _message(row: ChatMessageRow) -> ChatMessage:
+    return ChatMessage(
+        id=row.id,
+        session_id=row.session_id,
+        organization_id=row.organization_id,
+        role=MessageRole(row.role),
+        content=row.content,
+        created_at=row.created_at,
+        sources=[SourceRef(UUID(s["entry_id"]), s["title"], float(s["score"])) for s in row.sources or []],
+        reply_to=row.reply_to,
+        outcome=ReplyOutcome(row.outcome) if row.outcome else None,
+        model=row.model,
+        prompt_tokens=row.prompt_tokens,
+        completion_tokens=row.completion_tokens,
+        latency_ms=row.latency_ms,
+        first_token_ms=row.first_token_ms,
+    )
+
+
+def _sources(sources: list[SourceRef]) -> list[dict[str, Any]]:
+    return [{"entry_id": str(s.entry_id), "title": s.title, "score": s.score} for s in sources]
+
+
+class SqlaChatRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add_session(self, session: ChatSession) -> None:
+        self._session.add(
+            ChatSessionRow(
+                id=session.id,
+                organization_id=session.organization_id,
+                token_hash=session.token_hash,
+                status=session.status.value,
+                visitor=session.visitor,
+                metadata_=session.metadata,
+                created_at=session.created_at,
+                updated_at=session.updated_at,
+            )
+        )
+        await self._session.flush()
+
+    async def get_session(
+        self, organization_id: UUID, session_id: UUID, token_hash: str
+    ) -> ChatSession | None:
+        row = await self._session.scalar(
+            select(ChatSessionRow)
+            .where(
+                ChatSessionRow.organization_id == organization_id,
+                ChatSessionRow.id == session_id,
+                ChatSessionRow.token_hash == token_hash,
+            )
+            .execution_options(populate_existing=True)
+        )
+        return _session(row) if row else None
+
+    async def get_session_by_token(self, session_id: UUID, token_hash: str) -> ChatSession | None:
+        row = await self._session.scalar(
+            select(ChatSessionRow).where(
+                ChatSessionRow.id == session_id, ChatSessionRow.token_hash == token_hash
+            )
+        )
+        return _session(row) if row else None
+
+    async def save_session(self, session: ChatSession) -> None:
+        row = await self._session.get(ChatSessionRow, session.id)
+        if row is None:
+            raise LookupError(session.id)
+        row.status = session.status.value
+        row.closed_at = session.closed_at
+        row.updated_at = session.updated_at
+        await self._session.flush()
+
+    async def add_message(self, message: ChatMessage) -> None:
+        self._session.add(
+            ChatMessageRow(
+                id=message.id,
+                organization_id=message.organization_id,
+                session_id=message.session_id,
+                role=message.role.value,
+                content=message.content,
+                sources=_sources(message.sources),
+                reply_to=message.reply_to,
+                outcome=message.outcome.value if message.outcome else None,
+                model=message.model,
+                prompt_tokens=message.prompt_tokens,
+                completion_tokens=message.completion_tokens,
+                latency_ms=message.latency_ms,
+                first_token_ms=message.first_token_ms,
+                created_at=message.created_at,
+                updated_at=message.created_at,
+            )
+        )
+        await self._session.flush()
+
+    async def messages(self, organization_id: UUID, session_id: UUID, page: PageRequest) -> Page[ChatMessage]:
+        where = (ChatMessageRow.organization_id == organization_id, ChatMessageRow.session_id == session_id)
+        total = await self._session.scalar(select(func.count()).select_from(ChatMessageRow).where(*where))
+        rows = await self._session.scalars(
+            select(ChatMessageRow)
+            .where(*where)
+            .order_by(ChatMessageRow.created_at, ChatMessageRow.id)
+            .limit(page.limit)
+            .offset(page.offset)
+        )
+        return Page([_message(r) for r in rows], int(total or 0), page.limit, page.offset)
+
+    async def recent_messages(self, organization_id: UUID, session_id: UUID, limit: int) -> list[ChatMessage]:
+        rows = await self._session.scalars(
+            select(ChatMessageRow)
+            .where(ChatMessageRow.organization_id == organization_id, ChatMessageRow.session_id == session_id)
+            .order_by(ChatMessageRow.created_at.desc(), ChatMessageRow.id.desc())
+            .limit(limit)
+        )
+        return [_message(r) for r in reversed(list(rows))]
+
+    async def message_in_session(self, organization_id: UUID, session_id: UUID, message_id: UUID) -> bool:
+        found = await self._session.scalar(
+            select(ChatMessageRow.id).where(
+                ChatMessageRow.organization_id == organization_id,
+                ChatMessageRow.session_id == session_id,
+                ChatMessageRow.id == message_id,
+            )
+        )
+        return found is not None
+
+    async def add_feedback(self, feedback: Feedback) -> None:
+        self._session.add(
+            ChatFeedbackRow(
+                id=feedback.id,
+                organization_id=feedback.organization_id,
+                session_id=feedback.session_id,
+                message_id=feedback.message_id,
+                rating=feedback.rating,
+                comment=feedback.comment,
+                created_at=feedback.created_at,
+                updated_at=feedback.created_at,
+            )
+        )
+        await self._session.flush()

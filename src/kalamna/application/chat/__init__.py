@@ -1,0 +1,1 @@
+"""Answering customers: the prompt format, its guardrails, and the answer use cases."""
