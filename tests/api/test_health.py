@@ -19,11 +19,31 @@ async def test_health_ok(client: AsyncTestClient) -> None:
     body = response.json()
     assert body["status"] == "ok"
     assert body["version"]
-    assert {k: body["dependencies"][k] for k in ("database", "redis", "queue")} == {
+    assert body["dependencies"] == {
         "database": "ok",
         "redis": "ok",
         "queue": "ok",
+        "embedder": "ok",
+        "llm": "ok",
     }
+
+
+async def test_unreachable_llm_is_reported_without_failing_health(
+    services, clean_state, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    settings = make_test_settings(
+        services,
+        tmp_path,
+        llm_provider="openai",
+        embedding_provider="offline",
+        openai_base_url="http://127.0.0.1:9/v1",
+    )
+    app = create_app(settings, web_container(settings))
+    async with AsyncTestClient(app) as client:
+        response = await client.get("/api/v1/health")
+        assert response.status_code == 200
+        assert response.json()["dependencies"]["llm"] == "unavailable"
+        assert response.json()["dependencies"]["embedder"] == "ok"
 
 
 @pytest.fixture
