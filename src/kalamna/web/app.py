@@ -16,6 +16,7 @@ from kalamna import __version__
 from kalamna.config import Settings
 from kalamna.di import make_container, prepare
 from kalamna.web.admin_queues import admin_queues
+from kalamna.web.controllers.analytics import ANALYTICS_HANDLERS
 from kalamna.web.controllers.auth import AuthController
 from kalamna.web.controllers.health import health
 from kalamna.web.controllers.internal import GenerateController, InternalController
@@ -47,6 +48,7 @@ def api_handlers() -> list[ControllerRouterHandler]:
         InternalController,
         GenerateController,
         WidgetController,
+        *ANALYTICS_HANDLERS,
     ]
 
 
