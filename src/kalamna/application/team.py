@@ -10,6 +10,7 @@ from uuid import UUID
 from kalamna.application.access import require
 from kalamna.application.auth.emails import Links, invitation_email
 from kalamna.application.auth.login import SignedIn
+from kalamna.application.auth.one_time import issue_one_time_token
 from kalamna.application.auth.principal import Principal
 from kalamna.application.auth.sessions import RevokeEverySession, SessionIssuer
 from kalamna.domain.errors import EmailTaken, InvalidInput, InvalidToken, LastOwner, NotFound
@@ -60,16 +61,13 @@ class InvitationSender:
     async def send(self, invitation: Invitation, organization: Organization, inviter_name: str) -> None:
         now = self._clock.now()
         await self._tokens.revoke_for_invitation(invitation.id, now)
-        raw = self._secrets.new()
-        await self._tokens.add(
-            OneTimeToken(
-                id=new_id(),
-                purpose=TokenPurpose.INVITATION,
-                token_hash=self._secrets.digest(raw),
-                expires_at=invitation.expires_at,
-                created_at=now,
-                invitation_id=invitation.id,
-            )
+        raw = await issue_one_time_token(
+            self._tokens,
+            self._secrets,
+            purpose=TokenPurpose.INVITATION,
+            now=now,
+            expires_at=invitation.expires_at,
+            invitation_id=invitation.id,
         )
         message = invitation_email(
             invitation.email,

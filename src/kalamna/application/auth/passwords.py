@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from kalamna.application.auth.emails import Links, password_reset_email
+from kalamna.application.auth.one_time import issue_one_time_token
 from kalamna.application.auth.sessions import RevokeEverySession, SessionIssuer, TokenPair
 from kalamna.domain.errors import InvalidCredentials, InvalidToken
 from kalamna.domain.identity import EmployeeStatus, normalize_email
-from kalamna.domain.ids import new_id
 from kalamna.domain.passwords import validate_new_password
-from kalamna.domain.tokens import OneTimeToken, TokenPurpose
+from kalamna.domain.tokens import TokenPurpose
 from kalamna.ports.jobs import JobQueue
 from kalamna.ports.repositories import EmployeeRepository, OneTimeTokenRepository, UnitOfWork
 from kalamna.ports.security import Clock, PasswordHasher, SecretTokens
@@ -55,16 +55,13 @@ class ForgotPassword:
             return
         now = self._clock.now()
         await self._tokens.revoke_for_employee(employee.id, TokenPurpose.RESET_PASSWORD, now)
-        raw = self._secrets.new()
-        await self._tokens.add(
-            OneTimeToken(
-                id=new_id(),
-                purpose=TokenPurpose.RESET_PASSWORD,
-                token_hash=self._secrets.digest(raw),
-                expires_at=now + self._policy.ttl,
-                created_at=now,
-                employee_id=employee.id,
-            )
+        raw = await issue_one_time_token(
+            self._tokens,
+            self._secrets,
+            purpose=TokenPurpose.RESET_PASSWORD,
+            now=now,
+            expires_at=now + self._policy.ttl,
+            employee_id=employee.id,
         )
         message = password_reset_email(
             employee.email,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from kalamna.application.auth.emails import Links, verification_email
+from kalamna.application.auth.one_time import issue_one_time_token
 from kalamna.domain.bot_config import BotConfig
 from kalamna.domain.errors import EmailTaken, InvalidInput
 from kalamna.domain.identity import (
@@ -20,7 +21,7 @@ from kalamna.domain.identity import (
 from kalamna.domain.ids import new_id
 from kalamna.domain.organization_profile import check_profile
 from kalamna.domain.passwords import validate_new_password
-from kalamna.domain.tokens import OneTimeToken, TokenPurpose
+from kalamna.domain.tokens import TokenPurpose
 from kalamna.ports.jobs import JobQueue
 from kalamna.ports.repositories import (
     BotConfigRepository,
@@ -73,16 +74,13 @@ class VerificationMailer:
     async def issue(self, employee: Employee, organization: Organization) -> None:
         now = self._clock.now()
         await self._tokens.revoke_for_employee(employee.id, TokenPurpose.VERIFY_EMAIL, now)
-        raw = self._secrets.new()
-        await self._tokens.add(
-            OneTimeToken(
-                id=new_id(),
-                purpose=TokenPurpose.VERIFY_EMAIL,
-                token_hash=self._secrets.digest(raw),
-                expires_at=now + self._policy.ttl,
-                created_at=now,
-                employee_id=employee.id,
-            )
+        raw = await issue_one_time_token(
+            self._tokens,
+            self._secrets,
+            purpose=TokenPurpose.VERIFY_EMAIL,
+            now=now,
+            expires_at=now + self._policy.ttl,
+            employee_id=employee.id,
         )
         message = verification_email(
             employee.email,

@@ -12,7 +12,7 @@ from dishka.integrations.litestar import FromDishka, inject
 from litestar import Controller, Request, Response, get, post
 from litestar.params import Body, FromPath
 
-from kalamna.application.auth.login import Login
+from kalamna.application.auth.login import Login, SignedIn
 from kalamna.application.auth.me import GetMe
 from kalamna.application.auth.passwords import ChangePassword, CheckResetToken, ForgotPassword, ResetPassword
 from kalamna.application.auth.principal import Principal
@@ -72,6 +72,17 @@ class LoginOut(msgspec.Struct):
     token_type: str
     expires_in: int
     employee: EmployeeOut
+
+    @classmethod
+    def of(cls, signed_in: SignedIn) -> LoginOut:
+        pair = signed_in.tokens
+        return cls(
+            access_token=pair.access_token,
+            refresh_token=pair.refresh_token,
+            token_type=pair.token_type,
+            expires_in=pair.expires_in,
+            employee=EmployeeOut.of(signed_in.employee),
+        )
 
 
 class RefreshIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -225,15 +236,7 @@ class AuthController(Controller):
         except InvalidCredentials as exc:
             decision = await limiter.hit(bucket, limit=limit.count, window_s=limit.window_s)
             raise ApiError(401, exc.code, exc.detail, headers=rate_headers(decision)) from exc
-        pair = signed_in.tokens
-        body = LoginOut(
-            access_token=pair.access_token,
-            refresh_token=pair.refresh_token,
-            token_type=pair.token_type,
-            expires_in=pair.expires_in,
-            employee=EmployeeOut.of(signed_in.employee),
-        )
-        return Response(body, status_code=200, headers=rate_headers(decision))
+        return Response(LoginOut.of(signed_in), status_code=200, headers=rate_headers(decision))
 
     @post("/refresh", status_code=200, summary="Exchange a refresh token for a new pair")
     @inject
@@ -329,12 +332,4 @@ class AuthController(Controller):
     async def accept_invitation(
         self, token: FromPath[str], data: Annotated[AcceptIn, Body()], accept: FromDishka[AcceptInvitation]
     ) -> LoginOut:
-        signed_in = await accept(token, data.full_name, data.password)
-        pair = signed_in.tokens
-        return LoginOut(
-            access_token=pair.access_token,
-            refresh_token=pair.refresh_token,
-            token_type=pair.token_type,
-            expires_in=pair.expires_in,
-            employee=EmployeeOut.of(signed_in.employee),
-        )
+        return LoginOut.of(await accept(token, data.full_name, data.password))
