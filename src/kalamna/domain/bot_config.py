@@ -39,7 +39,7 @@ class BotConfig:
     max_answer_tokens: int = 512
     top_k: int = 5
     # Hybrid-search score below which the knowledge base is considered silent (fallback, no LLM call).
-    min_score: float = 0.35
+    min_score: float = 0.15
     suggested_questions: list[str] = field(default_factory=list)
     widget: WidgetSettings = field(default_factory=WidgetSettings)
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from uuid import UUID
 
-from kalamna.adapters.postgres.chunk_index import RRF_K, or_query
+from kalamna.adapters.postgres.chunk_index import RRF_K, min_keyword_matches, query_terms
 from kalamna.domain.ids import new_id
 from kalamna.domain.knowledge import EntryStatus, IndexedChunk, KnowledgeEntry, SearchHit
 from kalamna.domain.pages import Page, PageRequest
@@ -127,13 +127,14 @@ class MemoryChunkIndex:
             key=lambda pair: pair[1],
             reverse=True,
         )[:40]
-        terms = {t.strip("'") for t in or_query(query_text).split(" | ") if t}
+        terms = {t.strip("'") for t in query_terms(query_text)}
+        needed = min_keyword_matches(len(terms))
         by_words = sorted(
             ((c, len(terms & set(c.chunk.search_text.split())) / (len(terms) or 1)) for c in mine),
             key=lambda pair: pair[1],
             reverse=True,
         )
-        by_words = [pair for pair in by_words if pair[1] > 0][:40]
+        by_words = [pair for pair in by_words if terms and pair[1] * len(terms) >= needed][:40]
         fused: dict[UUID, float] = {}
         for rank, (c, _) in enumerate(by_vector, 1):
             fused[c.id] = fused.get(c.id, 0.0) + 1 / (RRF_K + rank)

@@ -1,0 +1,196 @@
+"""Ingestion throughput of the offline pipeline (sandboxed extraction → token chunking → e5 embedding
+→ PostgreSQL index) through the same use cases as the ingestion job, on a generated multi-page PDF and
+a long plain text.
+
+Run: `uv run python -m bench.ingest [--pages 20] [--text-tokens 12000]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import shutil
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import UUID
+
+from dishka import AsyncContainer
+from sqlalchemy.ext.asyncio import AsyncEngine
+from tests.unit.knowledge.test_extraction import text_pdf
+
+from kalamna.adapters.ai.tokens import TiktokenCounter
+from kalamna.adapters.postgres.chunk_index import ensure_vector_index
+from kalamna.adapters.postgres.migrations import upgrade_to_head
+from kalamna.application.knowledge.ingestion import ChunkEntry, EmbedEntry, Outcome
+from kalamna.config import Settings
+from kalamna.di import make_container
+from kalamna.domain.identity import Organization, OrganizationStatus
+from kalamna.domain.ids import new_id
+from kalamna.domain.knowledge import EntryStatus, KnowledgeEntry, SourceType
+from kalamna.embedded import EmbeddedPostgres
+from kalamna.ports.ai import Embedder
+from kalamna.ports.knowledge import BlobStore, KnowledgeRepository
+from kalamna.ports.repositories import OrganizationRepository, UnitOfWork
+
+SUBJECTS = [
+    "Customers",
+    "Our team",
+    "The warranty",
+    "Each order",
+    "The service centre",
+    "Every branch",
+    "Refunds",
+]
+VERBS = ["cover", "include", "require", "allow", "follow", "support", "exclude", "describe"]
+OBJECTS = [
+    "deliveries to the old town",
+    "laptops bought online",
+    "a signed receipt",
+    "payment by bank transfer",
+    "repairs within seven days",
+    "accessories such as chargers",
+    "returns of unopened items",
+    "gift cards and vouchers",
+]
+
+
+def sentence(rng: random.Random) -> str:
+    return f"{rng.choice(SUBJECTS)} {rng.choice(VERBS)} {rng.choice(OBJECTS)} in {rng.randint(2, 90)} cases."
+
+
+def page_lines(rng: random.Random, lines: int = 44) -> str:
+    out = []
+    for _ in range(lines):
+        line = ""
+        while len(line) < 80:
+            line += sentence(rng) + " "
+        out.append(line.strip()[:95])
+    return "\n".join(out)
+
+
+def long_text(rng: random.Random, tokens: int, counter: TiktokenCounter) -> str:
+    paragraphs: list[str] = []
+    total = 0
+    while total < tokens:
+        paragraph = " ".join(sentence(rng) for _ in range(rng.randint(3, 8)))
+        if rng.random() < 0.1:
+            paragraph = f"## Section {len(paragraphs)}\n\n{paragraph}"
+        paragraphs.append(paragraph)
+        total += counter.count(paragraph) + 1
+    return "\n\n".join(paragraphs)
+
+
+async def ingest(
+    container: AsyncContainer, organization_id: UUID, title: str, filename: str, data: bytes, kind: str
+) -> dict[str, float]:
+    now = datetime.now(UTC)
+    entry = KnowledgeEntry(
+        id=new_id(),
+        organization_id=organization_id,
+        title=title,
+        source_type=SourceType.FILE,
+        status=EntryStatus.PENDING,
+        version=1,
+        created_at=now,
+        updated_at=now,
+        filename=filename,
+        content_type=kind,
+        size_bytes=len(data),
+        blob_key=f"{organization_id}/{new_id()}",
+    )
+    async with container() as scope:
+        await (await scope.get(BlobStore)).put(entry.blob_key, data)
+        await (await scope.get(KnowledgeRepository)).add(entry)
+        await (await scope.get(UnitOfWork)).commit()
+    t0 = time.perf_counter()
+    async with container() as scope:
+        chunked = await (await scope.get(ChunkEntry))(entry.id, 1)
+    t1 = time.perf_counter()
+    async with container() as scope:
+        embedded = await (await scope.get(EmbedEntry))(entry.id, 1)
+    t2 = time.perf_counter()
+    assert chunked.outcome is Outcome.DONE and embedded.outcome is Outcome.DONE, (chunked, embedded)
+    return {
+        "extract_chunk_index_s": t1 - t0,
+        "embed_store_s": t2 - t1,
+        "total_s": t2 - t0,
+        "chunks": chunked.chunk_count,
+        "tokens": chunked.token_count,
+    }
+
+
+async def run(pages: int, text_tokens: int, seed: int) -> None:
+    rng = random.Random(seed)
+    counter = TiktokenCounter()
+    root = Path(tempfile.mkdtemp(prefix="klm-bingest-"))
+    postgres = EmbeddedPostgres(root / "postgres")
+    postgres.start()
+    try:
+        await asyncio.to_thread(upgrade_to_head, postgres.url)
+        settings = Settings(
+            env="test",
+            data_dir=root / "data",
+            database_url=postgres.url,
+            redis_url="redis://127.0.0.1:1/0",  # not used by ingestion
+            jwt_secret="bench-" + "x" * 40,
+            internal_token="bench-" + "y" * 40,
+        )
+        container = make_container(settings)
+        try:
+            embedder = await container.get(Embedder)
+            await ensure_vector_index(await container.get(AsyncEngine), embedder.model, embedder.dimensions)
+            now = datetime.now(UTC)
+            organization = Organization(new_id(), "bench", OrganizationStatus.ACTIVE, now, now)
+            async with container() as scope:
+                await (await scope.get(OrganizationRepository)).add(organization)
+                await (await scope.get(UnitOfWork)).commit()
+            await embedder.embed_query("warm up")  # model load is start-up cost, not per document
+
+            pdf = text_pdf([page_lines(rng) for _ in range(pages)])
+            text = long_text(rng, text_tokens, counter).encode()
+            print(
+                f"offline pipeline: sandboxed extraction, TokenChunker({settings.chunk_target_tokens} tokens, "
+                f"{settings.chunk_overlap_tokens} overlap), {embedder.model} ({embedder.dimensions} dims), "
+                f"{os.cpu_count()} CPUs"
+            )
+            print(f"{'document':<26}{'chunks':>7}{'tokens':>8}{'extract+chunk s':>16}{'embed s':>9}{'total s':>9}"
+                  f"{'pages/min':>10}{'tokens/s':>10}{'embed tok/s':>12}")  # fmt: skip
+            for label, filename, data, kind, page_count in (
+                (f"PDF, {pages} pages", "handbook.pdf", pdf, "application/pdf", pages),
+                (f"text, ~{text_tokens} tokens", "notes.txt", text, "text/plain", 0),
+            ):
+                figures = await ingest(container, organization.id, filename, filename, data, kind)
+                per_min = f"{page_count / figures['total_s'] * 60:.1f}" if page_count else "-"
+                print(
+                    f"{label:<26}{figures['chunks']:>7.0f}{figures['tokens']:>8.0f}"
+                    f"{figures['extract_chunk_index_s']:>16.2f}{figures['embed_store_s']:>9.2f}{figures['total_s']:>9.2f}"
+                    f"{per_min:>10}{figures['tokens'] / figures['total_s']:>10.0f}"
+                    f"{figures['tokens'] / figures['embed_store_s']:>12.0f}"
+                )
+            print(
+                "tokens are cl100k_base tokens of the chunks (titles and overlap included), as stored in token_count."
+            )
+        finally:
+            await container.close()
+    finally:
+        postgres.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--pages", type=int, default=20, help="pages of the generated PDF")
+    parser.add_argument("--text-tokens", type=int, default=12000, help="size of the generated plain text")
+    parser.add_argument("--seed", type=int, default=3)
+    args = parser.parse_args()
+    asyncio.run(run(args.pages, args.text_tokens, args.seed))
+
+
+if __name__ == "__main__":
+    main()

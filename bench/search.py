@@ -1,0 +1,300 @@
+"""Knowledge search at scale: latency of the production hybrid search (``PgChunkIndex.search``) and
+recall@10 of its HNSW vector path against exact search, for tenants of very different sizes sharing
+one table and one index.
+
+Run: `uv run python -m bench.search [--chunks 100000] [--queries 100]`.
+
+The corpus is synthetic: embedding 100k real chunks with the offline model would take about 20 hours
+on this machine, so vectors are random 384-dimensional unit vectors drawn around per-tenant topic
+centres (clustered like real embeddings, not uniform noise), and texts are random words. Latency and
+recall depend on the index, the data layout and the tenant filter, which this reproduces; absolute
+relevance is measured by tests/quality instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import shutil
+import tempfile
+import time
+import uuid
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from pgvector.sqlalchemy import Vector
+from sqlalchemy import bindparam, text
+
+from bench._server import percentile
+from kalamna.adapters.postgres.chunk_index import (
+    CANDIDATES,
+    EF_SEARCH,
+    PgChunkIndex,
+    ensure_vector_index,
+    vector_index_name,
+)
+from kalamna.adapters.postgres.engine import make_engine, make_session_factory
+from kalamna.adapters.postgres.migrations import upgrade_to_head
+from kalamna.embedded import EmbeddedPostgres
+
+DIM = 384
+MODEL = "multilingual-e5-small-int4"
+HNSW_M, HNSW_EF_CONSTRUCTION = 16, 64  # as created by ensure_vector_index
+
+
+def tenant_sizes(total: int, rng: random.Random) -> dict[str, list[int]]:
+    """One tenant with half the corpus, four medium ones, and hundreds of small ones (10–100)."""
+    large = [total // 2]
+    medium = [int(total * share) for share in (0.1, 0.075, 0.06, 0.05)]
+    small: list[int] = []
+    remaining = total - sum(large) - sum(medium)
+    while remaining > 10:
+        size = min(remaining, rng.randint(10, 100))
+        small.append(size)
+        remaining -= size
+    return {"large": large, "medium": medium, "small": small}
+
+
+def words(rng: random.Random, vocabulary: list[str], n: int) -> str:
+    return " ".join(rng.choice(vocabulary) for _ in range(n))
+
+
+async def load_corpus(
+    url: str, total: int, seed: int
+) -> dict[str, list[tuple[uuid.UUID, np.ndarray, list[str]]]]:
+    """Insert organizations, entries and chunks (COPY, binary vectors); returns per size class the
+    tenants with their vectors and texts, for drawing queries."""
+    import asyncpg
+    from pgvector.asyncpg import register_vector
+
+    rng = random.Random(seed)
+    nrng = np.random.default_rng(seed)
+    vocabulary = [
+        "".join(rng.choice("abcdefghiklmnoprstuvwyz") for _ in range(rng.randint(4, 9))) for _ in range(5000)
+    ]
+    centres = nrng.standard_normal((3000, DIM)).astype(np.float32)
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    sizes = tenant_sizes(total, rng)
+    now = datetime.now(UTC)
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    await register_vector(conn)
+    tenants: dict[str, list[tuple[uuid.UUID, np.ndarray, list[str]]]] = {}
+    try:
+        for size_class, class_sizes in sizes.items():
+            tenants[size_class] = []
+            for size in class_sizes:
+                org = uuid.uuid4()
+                await conn.execute(
+                    "INSERT INTO organizations (id, name, status, created_at, updated_at) VALUES ($1, $2, 'active', $3, $3)",
+                    org,
+                    f"bench {size_class} {size}",
+                    now,
+                )
+                topics = centres[nrng.choice(len(centres), size=max(2, min(200, size // 25)), replace=False)]
+                noise = nrng.standard_normal((size, DIM)).astype(np.float32) * (0.6 / np.sqrt(DIM))
+                vectors = topics[nrng.integers(0, len(topics), size)] + noise
+                vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+                texts = [words(rng, vocabulary, 40) for _ in range(size)]
+                entries = []
+                records = []
+                for start in range(0, size, 50):
+                    entry = uuid.uuid4()
+                    entries.append((entry, org, f"entry {start}", "text", "ready", 1, "", 0, 0, now, now))
+                    for position, index in enumerate(range(start, min(size, start + 50))):
+                        records.append(
+                            (
+                                uuid.uuid4(),
+                                org,
+                                entry,
+                                position,
+                                texts[index],
+                                60,
+                                texts[index],
+                                vectors[index],
+                                MODEL,
+                                now,
+                                now,
+                            )
+                        )
+                await conn.copy_records_to_table(
+                    "knowledge_entries",
+                    records=entries,
+                    columns=[
+                        "id", "organization_id", "title", "source_type", "status", "version", "content",
+                        "chunk_count", "token_count", "created_at", "updated_at",
+                    ],
+                )  # fmt: skip
+                await conn.copy_records_to_table(
+                    "knowledge_chunks",
+                    records=records,
+                    columns=[
+                        "id", "organization_id", "entry_id", "position", "content", "token_count", "search_text",
+                        "embedding", "embedding_model", "created_at", "updated_at",
+                    ],
+                )  # fmt: skip
+                tenants[size_class].append((org, vectors, texts))
+        await conn.execute("ANALYZE")
+    finally:
+        await conn.close()
+    return tenants
+
+
+def query_from(rng: np.random.Generator, vectors: np.ndarray) -> list[float]:
+    """A query near one of the tenant's chunks (as a question is near its answer)."""
+    base = vectors[rng.integers(0, len(vectors))]
+    query = base + rng.standard_normal(DIM).astype(np.float32) * (0.8 / np.sqrt(DIM))
+    return (query / np.linalg.norm(query)).tolist()  # type: ignore[no-any-return]
+
+
+PRODUCTION_SETTINGS = (
+    "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), "
+    f"set_config('hnsw.ef_search', '{EF_SEARCH}', true), set_config('plan_cache_mode', 'force_custom_plan', true)"
+)
+VEC_SQL = (
+    f"SELECT id, 1 - ((embedding::vector({DIM})) <=> CAST(:q AS vector({DIM}))) AS sim FROM knowledge_chunks "
+    f"WHERE organization_id = :org AND embedding_model = :model "
+    f"ORDER BY (embedding::vector({DIM})) <=> CAST(:q AS vector({DIM})) LIMIT :limit"
+)
+
+
+async def run(total: int, queries: int, seed: int, keep: Path | None) -> None:
+    root = keep or Path(tempfile.mkdtemp(prefix="klm-bsearch-"))
+    postgres = EmbeddedPostgres(root / "postgres")
+    started = time.perf_counter()
+    postgres.start()
+    url = postgres.url
+    await asyncio.to_thread(upgrade_to_head, url)
+    engine = make_engine(url, pool_size=2)
+    try:
+        async with engine.connect() as conn:
+            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await auto.execute(text("ALTER SYSTEM SET maintenance_work_mem = '1GB'"))
+            await auto.execute(text("ALTER SYSTEM SET max_parallel_maintenance_workers = 2"))
+            await auto.execute(text("SELECT pg_reload_conf()"))
+            version = (
+                await auto.execute(text("SELECT extversion FROM pg_extension WHERE extname = 'vector'"))
+            ).scalar()
+        print(f"embedded PostgreSQL ready in {time.perf_counter() - started:.1f}s; pgvector {version}")
+
+        t0 = time.perf_counter()
+        tenants = await load_corpus(url, total, seed)
+        load_s = time.perf_counter() - t0
+        counts = {k: [len(v) for _, v, _ in items] for k, items in tenants.items()}
+        print(
+            f"corpus: {sum(sum(c) for c in counts.values()):,} chunks (random clustered unit vectors, {DIM} dims) "
+            f"in {sum(len(c) for c in counts.values())} organizations, loaded in {load_s:.1f}s"
+        )
+        for name, sizes in counts.items():
+            print(
+                f"  {name:<6} {len(sizes):>4} orgs, sizes {min(sizes):,}–{max(sizes):,}, {sum(sizes):,} chunks"
+            )
+
+        t0 = time.perf_counter()
+        await ensure_vector_index(engine, MODEL, DIM)
+        build_s = time.perf_counter() - t0
+        async with engine.connect() as conn:
+            size = (
+                await conn.execute(
+                    text(f"SELECT pg_size_pretty(pg_relation_size('{vector_index_name(MODEL, DIM)}'))")
+                )
+            ).scalar()
+        print(
+            f"HNSW index: m={HNSW_M}, ef_construction={HNSW_EF_CONSTRUCTION}, vector_cosine_ops over "
+            f"embedding::vector({DIM}), partial WHERE embedding_model = '{MODEL}'; built in {build_s:.1f}s, {size}"
+        )
+        print(
+            f"search: hnsw.ef_search={EF_SEARCH}, hnsw.iterative_scan=relaxed_order, {CANDIDATES} candidates per "
+            f"signal, RRF k=60; full text over a GIN index"
+        )
+
+        factory = make_session_factory(engine)
+        rng = np.random.default_rng(seed + 1)
+        prng = random.Random(seed + 1)
+        vec = text(VEC_SQL).bindparams(bindparam("q", type_=Vector(DIM)))
+        print()
+        print(
+            f"{'tenant':<8}{'queries':>8}{'hybrid p50 ms':>15}{'p95 ms':>9}{'exact vec p50':>15}{'recall@10':>11}  plan"
+        )
+        for size_class, items in tenants.items():
+            latencies: list[float] = []
+            exact_latencies: list[float] = []
+            recalls: list[float] = []
+            plans: Counter[str] = Counter()
+            # warm-up: first touches of the index and the tables
+            for _ in range(3):
+                org, vectors, texts = prng.choice(items)
+                async with factory() as session:
+                    await PgChunkIndex(session, DIM).search(
+                        org,
+                        query_vector=query_from(rng, vectors),
+                        query_text="x",
+                        model=MODEL,
+                        top_k=5,
+                        similarity_floor=0.75,
+                    )
+            for _ in range(queries):
+                org, vectors, texts = prng.choice(items)
+                query = query_from(rng, vectors)
+                query_text = " ".join([*prng.choice(texts).split()[:3], "unrelated", "words"])
+                async with factory() as session:
+                    t0 = time.perf_counter()
+                    await PgChunkIndex(session, DIM).search(
+                        org,
+                        query_vector=query,
+                        query_text=query_text,
+                        model=MODEL,
+                        top_k=5,
+                        similarity_floor=0.75,
+                    )
+                    latencies.append((time.perf_counter() - t0) * 1000)
+                    await session.rollback()
+                    # the production vector path: same settings, same candidate query
+                    await session.execute(text(PRODUCTION_SETTINGS))
+                    params = {"q": query, "org": org, "model": MODEL, "limit": CANDIDATES}
+                    rows = (await session.execute(vec, params)).all()
+                    approx = [r.id for r in sorted(rows, key=lambda r: -r.sim)[:10]]
+                    # the plan actually chosen for this tenant and query
+                    explain = await session.execute(
+                        text("EXPLAIN " + VEC_SQL).bindparams(bindparam("q", type_=Vector(DIM))), params
+                    )
+                    plan = "\n".join(r[0] for r in explain)
+                    plans["hnsw" if "hnsw" in plan else "b-tree+sort" if "Sort" in plan else "other"] += 1
+                    await session.rollback()
+                    await session.execute(text("SET LOCAL enable_indexscan = off"))
+                    t0 = time.perf_counter()
+                    exact = [r.id for r in (await session.execute(vec, {**params, "limit": 10})).all()]
+                    exact_latencies.append((time.perf_counter() - t0) * 1000)
+                    await session.rollback()
+                recalls.append(len(set(approx) & set(exact)) / max(1, len(exact)))
+            print(
+                f"{size_class:<8}{queries:>8}{percentile(latencies, 50):>15.1f}{percentile(latencies, 95):>9.1f}"
+                f"{percentile(exact_latencies, 50):>15.1f}{sum(recalls) / len(recalls):>11.3f}  {', '.join(f'{name} x{n}' for name, n in plans.most_common())}"
+            )
+        print(
+            "\nhybrid = PgChunkIndex.search (embedding the query, ~10 ms with the offline model, not included);"
+        )
+        print("exact vec = the vector candidate query with index scans disabled (the recall reference).")
+    finally:
+        await engine.dispose()
+        postgres.stop()
+        if keep is None:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--chunks", type=int, default=100_000, help="corpus size (default 100000)")
+    parser.add_argument("--queries", type=int, default=100, help="queries per tenant size class")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep", type=Path, default=None, help="use (and keep) this data directory")
+    args = parser.parse_args()
+    asyncio.run(run(args.chunks, args.queries, args.seed, args.keep))
+
+
+if __name__ == "__main__":
+    main()
