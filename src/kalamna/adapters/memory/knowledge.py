@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from uuid import UUID
 
-from kalamna.adapters.postgres.chunk_index import RRF_K, min_keyword_matches, query_terms
+from kalamna.adapters.postgres.chunk_index import RRF_K, query_terms
 from kalamna.domain.ids import new_id
 from kalamna.domain.knowledge import EntryStatus, IndexedChunk, KnowledgeEntry, SearchHit
 from kalamna.domain.pages import Page, PageRequest
@@ -128,7 +128,7 @@ class MemoryChunkIndex:
             reverse=True,
         )[:40]
         terms = {t.strip("'") for t in query_terms(query_text)}
-        needed = min_keyword_matches(len(terms))
+        needed = len(terms)  # every meaningful word, like the PostgreSQL index
         by_words = sorted(
             ((c, len(terms & set(c.chunk.search_text.split())) / (len(terms) or 1)) for c in mine),
             key=lambda pair: pair[1],

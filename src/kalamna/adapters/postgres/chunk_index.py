@@ -45,14 +45,16 @@ def query_terms(normalized: str) -> list[str]:
 
 
 def or_query(normalized: str) -> str:
-    """A tsquery string that matches any meaningful word."""
+    """A tsquery string that matches any meaningful word (used by the in-memory index and tests)."""
     return " | ".join(query_terms(normalized))
 
 
-def min_keyword_matches(term_count: int) -> int:
-    """A chunk joins the full-text list only if it shares at least half of the query's words: one
-    shared common word is noise next to the embedding, several are a real keyword signal."""
-    return max(1, (term_count + 1) // 2)
+def and_query(normalized: str) -> str:
+    """The full-text candidates must contain every meaningful word of the query. Full text is there
+    for queries that name things (products, codes, places); paraphrases are the embedding's job. An
+    OR query made of a question's common words matched ~96 % of a tenant's chunks in the chat
+    benchmark and cost ~120 ms of ranking per message; an AND query is a cheap GIN intersection."""
+    return " & ".join(query_terms(normalized))
 
 
 def vector_index_name(model: str, dimensions: int) -> str:
@@ -138,8 +140,7 @@ class PgChunkIndex:
         d = self._dimensions
         if len(query_vector) != d:
             raise ValueError(f"query vector has {len(query_vector)} dimensions, the index {d}")
-        terms = query_terms(query_text)
-        tsquery = " | ".join(terms)
+        tsquery = and_query(query_text)
         # One round trip for the transaction-local settings. plan_cache_mode: the driver prepares
         # statements, and after five runs PostgreSQL may switch to a generic plan that cannot know the
         # tenant's size and picks one strategy for all (measured: a 50k-chunk tenant then got the
@@ -152,17 +153,11 @@ class PgChunkIndex:
             )
         )
         fts = (
-            f"""fts_any AS (
-                SELECT c.id, c.search_vector, ts_rank_cd(c.search_vector, to_tsquery('simple', :tsquery), 32) AS rank
+            f"""fts AS (
+                SELECT c.id, ts_rank_cd(c.search_vector, to_tsquery('simple', :tsquery), 32) AS rank
                 FROM knowledge_chunks c
                 WHERE c.organization_id = :org AND c.search_vector @@ to_tsquery('simple', :tsquery)
-                ORDER BY rank DESC LIMIT {CANDIDATES * 5}
-            ),
-            fts AS (
-                SELECT a.id, a.rank FROM fts_any a
-                WHERE (SELECT count(*) FROM unnest(CAST(:terms AS text[])) AS t(term)
-                       WHERE a.search_vector @@ to_tsquery('simple', t.term)) >= :min_match
-                ORDER BY a.rank DESC LIMIT {CANDIDATES}
+                ORDER BY rank DESC LIMIT {CANDIDATES}
             )"""
             if tsquery
             else "fts AS (SELECT NULL::uuid AS id, 0.0::float AS rank WHERE false)"
@@ -199,8 +194,6 @@ class PgChunkIndex:
                 "org": organization_id,
                 "model": model,
                 "tsquery": tsquery,
-                "terms": terms,
-                "min_match": min_keyword_matches(len(terms)),
                 "top_k": top_k,
             },
         )

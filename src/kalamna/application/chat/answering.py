@@ -141,6 +141,7 @@ class PrepareAnswer:
             if h.score >= config.min_score
         ]
         if not hits:
+            await self._uow.rollback()
             return AnswerPlan(**base)  # type: ignore[arg-type]
         built = await self._context.from_hits(session.organization_id, hits, self._policy.context_tokens)
         organization = await self._organizations.get(session.organization_id)
@@ -154,6 +155,7 @@ class PrepareAnswer:
             [ModelMessage("user" if m.role is MessageRole.USER else "assistant", m.content) for m in history],
         )
         sources = [SourceRef(s.entry_id, s.title, s.score) for s in built.sources]
+        await self._uow.rollback()  # end the read transaction: no connection is held during the model call
         return AnswerPlan(**base, prompt=prompt.messages, sources=sources, prompt_tokens=prompt.prompt_tokens)  # type: ignore[arg-type]
 
 
