@@ -42,8 +42,12 @@ def services() -> Iterator[Services]:
     try:
         yield Services(database_url=database_url, redis_url=redis_url, root=root)
     finally:
+        # Stop the servers before their directory goes: a server whose data directory was deleted
+        # can no longer be stopped by pg_ctl and would outlive the test run.
         if embedded.redis is not None:
             embedded.redis.release()
+        if embedded.postgres is not None:
+            embedded.postgres.stop()
         shutil.rmtree(root, ignore_errors=True)
 
 
