@@ -138,3 +138,15 @@ def test_terms_are_normalised_and_stopwords_dropped() -> None:
     assert content_terms("What are THE Refunds?") == {"refund"}
     assert content_terms("الإسترداد") == content_terms("الاستردادُ") == content_terms("استرداد")
     assert content_terms("من في على") == set()
+
+
+def test_a_heading_that_repeats_the_question_is_not_the_answer() -> None:
+    from kalamna.adapters.ai.extractive_chat import extract_answer
+    from kalamna.adapters.ai.tokens import TiktokenCounter
+    from kalamna.application.chat.prompt import BotPersona, PromptBuilder, PromptPassage
+
+    text = "hours\nOpening hours\n\nThe clinic is open from 9 am to 9 pm, Saturday to Thursday."
+    prompt = PromptBuilder(TiktokenCounter()).build(
+        BotPersona(), "What are the opening hours?", [PromptPassage(text=text, title="hours")]
+    )
+    assert extract_answer(prompt.messages) == "The clinic is open from 9 am to 9 pm, Saturday to Thursday."

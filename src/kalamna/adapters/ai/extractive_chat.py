@@ -58,6 +58,8 @@ _COMPANION_RATIO = 0.6  # a further sentence joins the reply if it scores at lea
 
 def _stem(word: str) -> str:
     if word.isascii():
+        if len(word) > 5 and word.endswith("ing"):
+            return word[:-3]
         if len(word) > 4 and word.endswith("ies"):
             return word[:-3] + "y"
         if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
@@ -133,6 +135,10 @@ def extract_answer(messages: Sequence[ChatMessage]) -> str:
         scored.append(((coverage + 0.1 * density) * short_penalty, sentence))
     if not scored:
         return NO_ANSWER_SENTINEL
+    # Headings and fragments ("Opening hours") repeat the question without answering it: use them only
+    # when no real sentence matches.
+    real = [item for item in scored if item[1].words >= 3]
+    scored = real or scored
     scored.sort(key=lambda item: (-item[0], item[1].order))
     best = scored[0][0]
     chosen = [sentence for score, sentence in scored[:_MAX_SENTENCES] if score >= best * _COMPANION_RATIO]
