@@ -150,3 +150,15 @@ def test_a_heading_that_repeats_the_question_is_not_the_answer() -> None:
         BotPersona(), "What are the opening hours?", [PromptPassage(text=text, title="hours")]
     )
     assert extract_answer(prompt.messages) == "The clinic is open from 9 am to 9 pm, Saturday to Thursday."
+
+
+def test_an_arabic_answer_is_not_cut_at_a_comma() -> None:
+    from kalamna.adapters.ai.extractive_chat import extract_answer
+    from kalamna.adapters.ai.tokens import TiktokenCounter
+    from kalamna.application.chat.prompt import BotPersona, PromptBuilder, PromptPassage
+
+    text = "تفتح العيادة من التاسعة صباحا حتى التاسعة مساء من السبت إلى الخميس، ويوم الجمعة من الرابعة عصرا."
+    prompt = PromptBuilder(TiktokenCounter()).build(
+        BotPersona(), "متى تفتح العيادة يوم الجمعة؟", [PromptPassage(text=text, title="مواعيد العمل")]
+    )
+    assert extract_answer(prompt.messages) == text

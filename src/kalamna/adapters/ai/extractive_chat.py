@@ -95,11 +95,23 @@ class _Sentence:
     words: int
 
 
+def _whole_sentences(text: str) -> list[str]:
+    """Sentences for quoting: a clause that ends with an Arabic comma or semicolon (which the chunker
+    treats as a break) is joined to what follows, so an answer never stops mid-sentence."""
+    merged: list[str] = []
+    for piece in split_sentences(text):
+        if merged and merged[-1].rstrip().endswith(("،", "؛")):
+            merged[-1] = merged[-1].rstrip() + " " + piece.strip()
+        else:
+            merged.append(piece)
+    return merged
+
+
 def _sentences(messages: Sequence[ChatMessage]) -> list[_Sentence]:
     found: list[_Sentence] = []
     seen: set[str] = set()
     for source_index, source in enumerate(read_sources(messages)):
-        for sentence_index, raw in enumerate(split_sentences(source.text)):
+        for sentence_index, raw in enumerate(_whole_sentences(source.text)):
             text = _LIST_MARKER.sub("", raw).strip()
             key = normalize_for_search(text)
             if not text or key in seen:
