@@ -98,6 +98,7 @@ async def test_session_and_grounded_answer(live_client: AsyncTestClient, shop: d
     assert "ثلاثين" in arabic.json()["reply"]["content"]
     history = await live_client.get(url, headers=widget(shop["key"], session))
     assert [m["role"] for m in history.json()["items"]] == ["user", "assistant", "user", "assistant"]
+    assert (history.json()["total"], history.json()["limit"], history.json()["offset"]) == (4, 20, 0)
 
 
 async def test_unanswerable_question_gets_the_fallback(

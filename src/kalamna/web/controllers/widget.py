@@ -344,7 +344,7 @@ class WidgetController(Controller):
         settings: FromDishka[Settings],
         find: FromDishka[FindSession],
         list_messages: FromDishka[ListMessages],
-        limit: Limit = 50,
+        limit: Limit = 20,
         offset: Offset = 0,
     ) -> Response[ListOut[MessageOut]]:
         session, _, headers = await self._session(
