@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from uuid import UUID
 
-from kalamna.adapters.postgres.chunk_index import RRF_K, query_terms
 from kalamna.domain.ids import new_id
 from kalamna.domain.knowledge import EntryStatus, IndexedChunk, KnowledgeEntry, SearchHit
 from kalamna.domain.pages import Page, PageRequest
+from kalamna.domain.search_query import RRF_K, query_terms
 
 
 @dataclass
