@@ -45,7 +45,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     cors_allow_origins: list[str] = msgspec.field(default_factory=lambda: ["*"])
     trusted_proxies: list[str] = msgspec.field(default_factory=list)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    log_format: Literal["json", "text"] = "json"
+    log_format: Literal["json", "text"] = "text"
 
     # Secrets: generated into data_dir/secrets.json for development when unset.
     jwt_secret: str | None = None
@@ -121,6 +121,20 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     chat_model: str = "gpt-4o-mini"
     embedding_model: str = "text-embedding-3-small"
 
+    # Webhooks. Private targets (loopback, RFC 1918, link-local, ...): unset = allowed only under
+    # env=development. The encryption key protects signing secrets at rest (unset: derived from
+    # jwt_secret; set it in production so that rotating the JWT secret keeps webhooks working).
+    webhook_allow_private_targets: bool | None = None
+    webhook_encryption_key: str | None = None
+    webhook_timeout_s: float = 10.0
+    webhook_max_attempts: int = 6
+    webhook_retry_base_s: float = 30.0
+    webhook_retry_factor: float = 4.0
+
+    # Operations: GET /metrics needs "Authorization: Bearer <metrics_token>"; when it is empty the
+    # endpoint is open outside production and refused (401) in production.
+    metrics_token: str | None = None
+
     def __post_init__(self) -> None:
         problems: list[str] = []
         if not 1 <= self.port <= 65535:
@@ -153,6 +167,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         for name in ("public_url", "dashboard_url"):
             if not getattr(self, name).startswith(("http://", "https://")):
                 problems.append(f"{ENV_PREFIX}{name.upper()}: must be an http(s) URL")
+        if self.webhook_max_attempts < 1 or self.webhook_timeout_s <= 0 or self.webhook_retry_base_s < 0:
+            problems.append(f"{ENV_PREFIX}WEBHOOK_*: attempts >= 1, timeout > 0 and retry base >= 0")
         if self.env == "production":
             for name in ("jwt_secret", "internal_token"):
                 value = getattr(self, name)
@@ -182,6 +198,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def embedder_is_openai(self) -> bool:
         return self.embedding_provider == "openai" or (self.embedding_provider == "auto" and self.uses_openai)
+
+    @property
+    def webhooks_allow_private(self) -> bool:
+        if self.webhook_allow_private_targets is None:
+            return self.env == "development"
+        return self.webhook_allow_private_targets
 
     @property
     def blob_dir(self) -> Path:

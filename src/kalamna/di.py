@@ -496,6 +496,12 @@ class OperationsProvider(Provider):
         )
 
 
+def integration_providers() -> list[Provider]:
+    from kalamna.di_integrations import WebhookProvider
+
+    return [WebhookProvider()]
+
+
 def providers() -> list[Provider]:
     return [
         InfrastructureProvider(),
@@ -507,6 +513,7 @@ def providers() -> list[Provider]:
         ChatProvider(),
         AnalyticsProvider(),
         OperationsProvider(),
+        *integration_providers(),
     ]
 
 

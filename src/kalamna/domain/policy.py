@@ -26,6 +26,7 @@ class Action(StrEnum):
     WRITE_KNOWLEDGE = "create and update knowledge"
     DELETE_KNOWLEDGE = "delete knowledge"
     READ_ANALYTICS = "read analytics"
+    MANAGE_WEBHOOKS = "manage webhooks"
     ADMINISTER_PLATFORM = "administer the platform"
 
 

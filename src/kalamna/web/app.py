@@ -38,6 +38,12 @@ def web_container(settings: Settings, *extra: Provider) -> AsyncContainer:
     return make_container(settings, LitestarProvider(), WebProvider(), *extra)
 
 
+def integration_handlers() -> list[ControllerRouterHandler]:
+    from kalamna.web.controllers.webhooks import WebhookController
+
+    return [WebhookController]
+
+
 def api_handlers() -> list[ControllerRouterHandler]:
     return [
         health,
@@ -49,6 +55,7 @@ def api_handlers() -> list[ControllerRouterHandler]:
         GenerateController,
         WidgetController,
         *ANALYTICS_HANDLERS,
+        *integration_handlers(),
     ]
 
 

@@ -58,4 +58,10 @@ def _progress(job: Any) -> Callable[[float], Awaitable[None]] | None:
     return touch
 
 
-TASKS: list[Any] = [deliver_email, ingest_entry]
+def _more_tasks() -> list[Any]:
+    from kalamna.worker.webhook_tasks import deliver_webhook
+
+    return [deliver_webhook]
+
+
+TASKS: list[Any] = [deliver_email, ingest_entry, *_more_tasks()]

@@ -25,6 +25,9 @@ TASK_OPTIONS: dict[str, dict[str, Any]] = {
         "retry_backoff": True,
         "heartbeat": 300,
     },
+    # One attempt per job (10 s HTTP timeout); the use case schedules the next attempt itself, so
+    # these retries only cover infrastructure errors. Done jobs are kept an hour (key dedup).
+    "deliver_webhook": {"timeout": 60, "retries": 3, "retry_delay": 5.0, "retry_backoff": True, "ttl": 3600},
 }
 DEFAULT_OPTIONS: dict[str, Any] = {"timeout": 60, "retries": 3, "retry_delay": 1.0, "retry_backoff": True}
 

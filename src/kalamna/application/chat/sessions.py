@@ -12,9 +12,11 @@ from kalamna.domain.errors import InvalidInput, NotAuthenticated, NotFound
 from kalamna.domain.identity import Organization
 from kalamna.domain.ids import new_id
 from kalamna.domain.pages import Page, PageRequest
+from kalamna.domain.webhooks import WebhookEvent
 from kalamna.ports.chat import ChatRepository
 from kalamna.ports.repositories import BotConfigRepository, UnitOfWork
 from kalamna.ports.security import Clock, SecretTokens
+from kalamna.ports.webhooks import WebhookEvents
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,10 +114,13 @@ class CloseSession:
 
 
 class LeaveFeedback:
-    def __init__(self, chats: ChatRepository, uow: UnitOfWork, clock: Clock) -> None:
+    def __init__(
+        self, chats: ChatRepository, uow: UnitOfWork, clock: Clock, events: WebhookEvents | None = None
+    ) -> None:
         self._chats = chats
         self._uow = uow
         self._clock = clock
+        self._events = events
 
     async def __call__(
         self, session: ChatSession, rating: int, comment: str | None, message_id: UUID | None
@@ -138,4 +143,16 @@ class LeaveFeedback:
         )
         await self._chats.add_feedback(feedback)
         await self._uow.commit()
+        if self._events is not None:
+            await self._events.publish(
+                feedback.organization_id,
+                WebhookEvent.FEEDBACK_CREATED,
+                {
+                    "feedback_id": str(feedback.id),
+                    "session_id": str(feedback.session_id),
+                    "message_id": str(feedback.message_id) if feedback.message_id else None,
+                    "rating": feedback.rating,
+                    "comment": feedback.comment,
+                },
+            )
         return feedback

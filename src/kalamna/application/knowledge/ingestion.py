@@ -20,13 +20,15 @@ from kalamna.domain.errors import (
     UnreadableDocument,
     UnsupportedMediaType,
 )
-from kalamna.domain.knowledge import IndexedChunk, KnowledgeEntry, SourceType
+from kalamna.domain.knowledge import EntryStatus, IndexedChunk, KnowledgeEntry, SourceType
 from kalamna.domain.text import normalize_for_search
+from kalamna.domain.webhooks import WebhookEvent
 from kalamna.ports.ai import Embedder
 from kalamna.ports.knowledge import BlobStore, ChunkIndex, KnowledgeRepository
 from kalamna.ports.knowledge_processing import Chunker, TextExtractor
 from kalamna.ports.repositories import UnitOfWork
 from kalamna.ports.security import Clock
+from kalamna.ports.webhooks import WebhookEvents
 
 log = logging.getLogger("kalamna.knowledge")
 EMBED_BATCH = 32
@@ -55,6 +57,24 @@ class EmbedReport:
     outcome: Outcome
 
 
+async def _announce(events: WebhookEvents | None, entry: KnowledgeEntry) -> None:
+    """``knowledge.entry_ready`` / ``knowledge.entry_failed``, after the change is committed."""
+    if events is None:
+        return
+    data = {
+        "entry_id": str(entry.id),
+        "title": entry.title,
+        "status": entry.status.value,
+        "error": entry.error,
+        "chunk_count": entry.chunk_count,
+        "token_count": entry.token_count,
+        "embedding_model": entry.embedding_model,
+    }
+    ready = entry.status is EntryStatus.READY
+    event = WebhookEvent.KNOWLEDGE_ENTRY_READY if ready else WebhookEvent.KNOWLEDGE_ENTRY_FAILED
+    await events.publish(entry.organization_id, event, data)
+
+
 class _Locked:
     def __init__(self, entries: KnowledgeRepository, uow: UnitOfWork) -> None:
         self._entries = entries
@@ -79,6 +99,7 @@ class ChunkEntry(_Locked):
         chunker: Chunker,
         uow: UnitOfWork,
         clock: Clock,
+        events: WebhookEvents | None = None,
     ) -> None:
         super().__init__(entries, uow)
         self._index = index
@@ -86,6 +107,7 @@ class ChunkEntry(_Locked):
         self._extractor = extractor
         self._chunker = chunker
         self._clock = clock
+        self._events = events
 
     async def __call__(self, entry_id: UUID, version: int | None = None) -> ChunkReport:
         entry = await self.current(entry_id, version)
@@ -137,6 +159,7 @@ class ChunkEntry(_Locked):
         await self._entries.save(entry)
         await self._uow.commit()
         log.info("ingestion failed", extra={"entry_id": str(entry_id), "reason": reason})
+        await _announce(self._events, entry)
 
 
 class EmbedEntry(_Locked):
@@ -147,11 +170,13 @@ class EmbedEntry(_Locked):
         embedder: Embedder,
         uow: UnitOfWork,
         clock: Clock,
+        events: WebhookEvents | None = None,
     ) -> None:
         super().__init__(entries, uow)
         self._index = index
         self._embedder = embedder
         self._clock = clock
+        self._events = events
 
     async def __call__(
         self, entry_id: UUID, version: int | None = None, on_progress: Progress | None = None
@@ -176,6 +201,8 @@ class EmbedEntry(_Locked):
             entry.ready(embedding_model=model, now=self._clock.now())
             await self._entries.save(entry)
         await self._uow.commit()
+        if entry.chunk_count > 0:
+            await _announce(self._events, entry)
         return EmbedReport(entry_id, len(vectors), model, Outcome.DONE)
 
 
@@ -198,9 +225,16 @@ class IngestEntry:
 class FailIngestion(_Locked):
     """Called when the job has used its last retry: the entry says so instead of spinning forever."""
 
-    def __init__(self, entries: KnowledgeRepository, uow: UnitOfWork, clock: Clock) -> None:
+    def __init__(
+        self,
+        entries: KnowledgeRepository,
+        uow: UnitOfWork,
+        clock: Clock,
+        events: WebhookEvents | None = None,
+    ) -> None:
         super().__init__(entries, uow)
         self._clock = clock
+        self._events = events
 
     async def __call__(self, entry_id: UUID, version: int, error: DomainError | Exception) -> None:
         entry = await self.current(entry_id, version)
@@ -210,3 +244,4 @@ class FailIngestion(_Locked):
         entry.fail(reason, self._clock.now())
         await self._entries.save(entry)
         await self._uow.commit()
+        await _announce(self._events, entry)

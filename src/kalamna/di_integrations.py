@@ -1,0 +1,86 @@
+"""Dishka providers for integrations and operations: webhooks (ports → adapters, use cases) and metrics.
+
+Registered by ``di.providers()``. Use cases that emit webhook events take ``WebhookEvents | None``
+(None in unit tests that build them by hand); the provider below supplies the real publisher.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from dishka import Provider, Scope, provide, provide_all
+
+from kalamna.adapters.postgres.repositories.webhooks import SqlaWebhookRepository
+from kalamna.adapters.queue.webhook_scheduler import JobDeliveryScheduler
+from kalamna.adapters.security.secret_box import AesGcmSecretBox
+from kalamna.adapters.webhooks.http import HttpxWebhookSender, ResolvingTargetGuard
+from kalamna.application.webhooks import (
+    CreateWebhook,
+    DeleteWebhook,
+    DeliverWebhook,
+    ListDeliveries,
+    ListWebhooks,
+    PublishWebhookEvent,
+    SendTestPing,
+)
+from kalamna.config import Settings
+from kalamna.domain.webhooks import RetrySchedule
+from kalamna.ports.jobs import JobQueue
+from kalamna.ports.webhooks import (
+    DeliveryScheduler,
+    SecretBox,
+    TargetGuard,
+    WebhookEvents,
+    WebhookRepository,
+    WebhookSender,
+)
+
+
+class WebhookProvider(Provider):
+    @provide(scope=Scope.APP)
+    def secret_box(self, settings: Settings) -> SecretBox:
+        material = settings.webhook_encryption_key or settings.jwt_secret or settings.internal_token
+        if not material:
+            raise ValueError("KALAMNA_WEBHOOK_ENCRYPTION_KEY (or KALAMNA_JWT_SECRET) must be set")
+        return AesGcmSecretBox(material)
+
+    @provide(scope=Scope.APP)
+    def target_guard(self, settings: Settings) -> TargetGuard:
+        return ResolvingTargetGuard(allow_private=settings.webhooks_allow_private)
+
+    @provide(scope=Scope.APP)
+    async def sender(self, settings: Settings) -> AsyncIterator[WebhookSender]:
+        sender = HttpxWebhookSender(
+            timeout_s=settings.webhook_timeout_s, allow_private=settings.webhooks_allow_private
+        )
+        yield sender
+        await sender.aclose()
+
+    @provide(scope=Scope.APP)
+    def retry_schedule(self, settings: Settings) -> RetrySchedule:
+        return RetrySchedule(
+            max_attempts=settings.webhook_max_attempts,
+            base_s=settings.webhook_retry_base_s,
+            factor=settings.webhook_retry_factor,
+        )
+
+    @provide(scope=Scope.APP)
+    def scheduler(self, jobs: JobQueue) -> DeliveryScheduler:
+        return JobDeliveryScheduler(jobs)
+
+    repository = provide(SqlaWebhookRepository, provides=WebhookRepository, scope=Scope.REQUEST)
+    publisher = provide(PublishWebhookEvent, provides=WebhookEvents, scope=Scope.REQUEST)
+
+    @provide(scope=Scope.REQUEST)
+    def optional_events(self, events: WebhookEvents) -> WebhookEvents | None:
+        return events
+
+    use_cases = provide_all(
+        CreateWebhook,
+        ListWebhooks,
+        DeleteWebhook,
+        ListDeliveries,
+        SendTestPing,
+        DeliverWebhook,
+        scope=Scope.REQUEST,
+    )
