@@ -95,7 +95,9 @@ def is_forbidden_address(address: IPAddress) -> bool:
     multicast, reserved, unspecified, shared (CGNAT), documentation ranges — also when an IPv4
     address hides inside an IPv6 one (IPv4-mapped, 6to4, NAT64)."""
     if isinstance(address, ipaddress.IPv6Address):
-        embedded = address.ipv4_mapped or address.sixtofour
+        if address.ipv4_mapped is not None:  # ::ffff:a.b.c.d is a.b.c.d on a dual-stack socket
+            return is_forbidden_address(address.ipv4_mapped)
+        embedded = address.sixtofour
         if embedded is None and address in ipaddress.IPv6Network("64:ff9b::/96"):
             embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
         if embedded is not None and is_forbidden_address(embedded):
