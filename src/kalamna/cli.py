@@ -69,10 +69,26 @@ def cmd_dev(args: argparse.Namespace) -> int:
     return 0
 
 
+def _prometheus_multiprocess_dir(settings: Settings, workers: int) -> None:
+    """Several workers share their metrics through files: ``PROMETHEUS_MULTIPROC_DIR`` (the
+    deployer's, kept as is) or ``<data_dir>/prometheus`` (emptied here, before any worker starts).
+    Must run before prometheus_client is imported in this process."""
+    import os
+    import shutil
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR") or workers <= 1:
+        return
+    path = (settings.data_dir / "prometheus").resolve()
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = _settings()
+    _prometheus_multiprocess_dir(settings, args.workers or settings.workers)
     uvicorn.run(
         "kalamna.web.asgi:app_factory",
         factory=True,

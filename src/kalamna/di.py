@@ -497,9 +497,9 @@ class OperationsProvider(Provider):
 
 
 def integration_providers() -> list[Provider]:
-    from kalamna.di_integrations import WebhookProvider
+    from kalamna.di_integrations import MetricsProvider, WebhookProvider
 
-    return [WebhookProvider()]
+    return [WebhookProvider(), MetricsProvider()]
 
 
 def providers() -> list[Provider]:

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from dishka import Provider, Scope, provide, provide_all
+from dishka import Provider, Scope, decorate, provide, provide_all
+from saq import Queue
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from kalamna.adapters.metered import MeteredChatModel, MeteredChatRepository, MeteredEmbedder
+from kalamna.adapters.metrics_sources import HandoversWaiting, QueueDepth
 from kalamna.adapters.postgres.repositories.webhooks import SqlaWebhookRepository
 from kalamna.adapters.queue.webhook_scheduler import JobDeliveryScheduler
 from kalamna.adapters.security.secret_box import AesGcmSecretBox
@@ -25,6 +29,9 @@ from kalamna.application.webhooks import (
 )
 from kalamna.config import Settings
 from kalamna.domain.webhooks import RetrySchedule
+from kalamna.metrics import ScrapeGauge, ScrapeGauges
+from kalamna.ports.ai import ChatModel, Embedder
+from kalamna.ports.chat import ChatRepository
 from kalamna.ports.jobs import JobQueue
 from kalamna.ports.webhooks import (
     DeliveryScheduler,
@@ -84,3 +91,34 @@ class WebhookProvider(Provider):
         DeliverWebhook,
         scope=Scope.REQUEST,
     )
+
+
+class MetricsProvider(Provider):
+    """Instruments the AI ports and the chat repository, and lists the scrape-time gauges."""
+
+    @decorate
+    def metered_chat_model(self, model: ChatModel) -> ChatModel:
+        return MeteredChatModel(model)
+
+    @decorate
+    def metered_embedder(self, embedder: Embedder) -> Embedder:
+        return MeteredEmbedder(embedder)
+
+    @decorate
+    def metered_chats(self, chats: ChatRepository) -> ChatRepository:
+        return MeteredChatRepository(chats)
+
+    @provide(scope=Scope.APP)
+    def scrape_gauges(self, engine: AsyncEngine, queue: Queue) -> ScrapeGauges:
+        return ScrapeGauges(
+            [
+                ScrapeGauge(
+                    "kalamna_queue_jobs", "Jobs in the queue by state (queued, active).", ("state",),
+                    QueueDepth(queue),
+                ),
+                ScrapeGauge(
+                    "kalamna_handovers_waiting", "Open conversations waiting for a person.", (),
+                    HandoversWaiting(engine),
+                ),
+            ]
+        )

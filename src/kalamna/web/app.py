@@ -26,6 +26,7 @@ from kalamna.web.controllers.team import TeamController
 from kalamna.web.controllers.widget import WidgetController
 from kalamna.web.cors import cors_middleware
 from kalamna.web.errors import EXCEPTION_HANDLERS
+from kalamna.web.metrics import metrics_handler, metrics_middleware
 from kalamna.web.middleware import request_id_middleware
 from kalamna.web.security import WebProvider
 from kalamna.worker.runner import in_process_worker
@@ -39,9 +40,11 @@ def web_container(settings: Settings, *extra: Provider) -> AsyncContainer:
 
 
 def integration_handlers() -> list[ControllerRouterHandler]:
+    from kalamna.web.controllers.analytics_export import analytics_export
     from kalamna.web.controllers.webhooks import WebhookController
+    from kalamna.web.metrics import metrics_handler
 
-    return [WebhookController]
+    return [WebhookController, analytics_export, metrics_handler(in_schema=True)]
 
 
 def api_handlers() -> list[ControllerRouterHandler]:
@@ -85,7 +88,7 @@ def create_app(
 
     api = Router(path=API_PREFIX, route_handlers=[*api_handlers(), *extra_handlers])
     app = Litestar(
-        route_handlers=[api, admin_queues],
+        route_handlers=[api, admin_queues, metrics_handler(in_schema=False)],
         lifespan=[close_container],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(
@@ -99,5 +102,7 @@ def create_app(
     )
     setup_dishka(container, app)
     # Outermost, so that unmatched routes (404/405) get a request id, CORS headers and a log line too.
-    app.asgi_handler = request_id_middleware(cors_middleware(app.asgi_handler, settings.cors_allow_origins))
+    app.asgi_handler = request_id_middleware(
+        metrics_middleware(cors_middleware(app.asgi_handler, settings.cors_allow_origins))
+    )
     return app

@@ -19,6 +19,17 @@ logger = logging.getLogger("kalamna.access")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 
 
+def _tenant(scope: Scope) -> str | None:
+    """The organization the request acted on: the URL's ``org_id``, else the signed-in caller's
+    organization (set when the token was checked); None when neither is known."""
+    org = (scope.get("path_params") or {}).get("org_id")
+    if org is not None:
+        return str(org)
+    state: Any = scope.get("state") or {}
+    tenant = state.get("tenant_id")
+    return str(tenant) if tenant is not None else None
+
+
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # type: ignore[comparison-overlap]
@@ -51,6 +62,7 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
                     "route": route,
                     "status": status,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "tenant_id": _tenant(scope),
                 },
             )
 

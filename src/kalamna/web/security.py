@@ -30,7 +30,10 @@ class WebProvider(Provider):
 
     @provide(scope=Scope.REQUEST)
     async def principal(self, request: Request, authenticate: AuthenticateAccessToken) -> Principal:  # type: ignore[type-arg]
-        return await authenticate(bearer_token(request))
+        principal = await authenticate(bearer_token(request))
+        if principal.organization_id is not None:  # the access log's tenant_id
+            request.scope.setdefault("state", {})["tenant_id"] = str(principal.organization_id)
+        return principal
 
 
 class TrustedProxies:

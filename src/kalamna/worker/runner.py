@@ -13,6 +13,7 @@ from saq import Queue, Worker
 
 from kalamna.config import Settings
 from kalamna.di import prepare
+from kalamna.worker.job_metrics import count_job
 from kalamna.worker.tasks import TASKS
 
 
@@ -31,6 +32,7 @@ async def build_worker(
         functions=TASKS,
         concurrency=settings.worker_concurrency,
         startup=startup,
+        after_process=count_job,
         shutdown_grace_period_s=shutdown_grace_s or settings.worker_shutdown_grace_s,
     )
 
