@@ -53,7 +53,7 @@ def value(parsed: dict, name: str, **labels: str) -> float:  # type: ignore[type
 async def scrape(client: AsyncTestClient, path: str = "/metrics", **headers: str) -> str:
     response = await client.get(path, headers=headers)
     assert response.status_code == 200, response.text
-    assert response.headers["content-type"].startswith("text/plain")
+    assert response.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
     return response.text
 
 

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 BOM = "\ufeff"
-MEDIA_TYPE = "text/csv; charset=utf-8"
+MEDIA_TYPE = "text/csv"  # Litestar adds "; charset=utf-8"
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 Row = Sequence[Any]
