@@ -113,11 +113,15 @@ class MetricsProvider(Provider):
         return ScrapeGauges(
             [
                 ScrapeGauge(
-                    "kalamna_queue_jobs", "Jobs in the queue by state (queued, active).", ("state",),
+                    "kalamna_queue_jobs",
+                    "Jobs in the queue by state (queued, active).",
+                    ("state",),
                     QueueDepth(queue),
                 ),
                 ScrapeGauge(
-                    "kalamna_handovers_waiting", "Open conversations waiting for a person.", (),
+                    "kalamna_handovers_waiting",
+                    "Open conversations waiting for a person.",
+                    (),
                     HandoversWaiting(engine),
                 ),
             ]

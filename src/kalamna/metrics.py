@@ -25,7 +25,9 @@ _LATENCY = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
 _MODEL_LATENCY = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0)
 
 HTTP_REQUESTS = Counter(
-    "kalamna_http_requests_total", "HTTP requests by route template and status.", ["method", "route", "status"]
+    "kalamna_http_requests_total",
+    "HTTP requests by route template and status.",
+    ["method", "route", "status"],
 )
 HTTP_DURATION = Histogram(
     "kalamna_http_request_duration_seconds",

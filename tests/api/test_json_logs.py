@@ -32,12 +32,20 @@ def log_stream() -> Iterator[io.StringIO]:
 
 def test_plain_text_is_the_default(tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert load_settings({"KALAMNA_DATA_DIR": str(tmp_path)}, dotenv=None).log_format == "text"
-    assert load_settings({"KALAMNA_DATA_DIR": str(tmp_path), "KALAMNA_LOG_FORMAT": "json"}, dotenv=None).log_format == "json"
+    assert (
+        load_settings(
+            {"KALAMNA_DATA_DIR": str(tmp_path), "KALAMNA_LOG_FORMAT": "json"}, dotenv=None
+        ).log_format
+        == "json"
+    )
 
 
-async def test_access_lines_are_json_objects(client: AsyncTestClient, world: World, log_stream: io.StringIO) -> None:
+async def test_access_lines_are_json_objects(
+    client: AsyncTestClient, world: World, log_stream: io.StringIO
+) -> None:
     response = await client.get(
-        f"/api/v1/orgs/{world.org}/config?token=secret-value", headers={**world.owner.auth, "X-Request-ID": "req-42"}
+        f"/api/v1/orgs/{world.org}/config?token=secret-value",
+        headers={**world.owner.auth, "X-Request-ID": "req-42"},
     )
     assert response.status_code == 200
     me = await client.get("/api/v1/auth/me", headers=world.staff.auth)
@@ -51,7 +59,9 @@ async def test_access_lines_are_json_objects(client: AsyncTestClient, world: Wor
     assert config_line["status"] == 200 and config_line["method"] == "GET"
     assert config_line["tenant_id"] == world.org
     assert isinstance(config_line["duration_ms"], float | int) and config_line["duration_ms"] >= 0
-    assert config_line["level"] == "info" and config_line["msg"] == "request" and config_line["ts"].endswith("Z")
+    assert (
+        config_line["level"] == "info" and config_line["msg"] == "request" and config_line["ts"].endswith("Z")
+    )
     me_line = next(o for o in access if o["request_id"] == me.headers["x-request-id"])
     assert me_line["tenant_id"] == world.org  # from the caller's token: the URL names no organization
     health_line = next(o for o in access if o["request_id"] == anonymous.headers["x-request-id"])

@@ -94,9 +94,9 @@ async def test_chat_model_embedder_and_job_series(live_client: AsyncTestClient, 
         headers=owner.auth,
     )
     await wait_for_status(live_client, owner, entry.json()["id"])
-    key = (await live_client.post(f"/api/v1/orgs/{owner.organization_id}/credentials", headers=owner.auth)).json()[
-        "api_key"
-    ]
+    key = (
+        await live_client.post(f"/api/v1/orgs/{owner.organization_id}/credentials", headers=owner.auth)
+    ).json()["api_key"]
     session = (await live_client.post("/api/v1/chat/sessions", json={}, headers={"X-API-Key": key})).json()
     reply = await live_client.post(
         f"/api/v1/chat/sessions/{session['session_id']}/messages",

@@ -105,7 +105,9 @@ async def test_create_list_delete_and_secret_shown_once(
 
     conn = await asyncpg.connect(services.database_url.replace("postgresql+asyncpg://", "postgresql://"))
     try:
-        stored = await conn.fetchval("SELECT encrypted_secret FROM webhooks WHERE id = $1", uuid.UUID(created["id"]))
+        stored = await conn.fetchval(
+            "SELECT encrypted_secret FROM webhooks WHERE id = $1", uuid.UUID(created["id"])
+        )
     finally:
         await conn.close()
     assert stored.startswith("v1.") and secret not in stored and secret.removeprefix("whsec_") not in stored
@@ -168,7 +170,9 @@ async def test_private_targets_are_refused_when_not_allowed(
     assert listed.json()["total"] == 0
 
 
-async def test_tenant_isolation_and_roles(client: AsyncTestClient, world: World, jobs: MemoryJobQueue) -> None:
+async def test_tenant_isolation_and_roles(
+    client: AsyncTestClient, world: World, jobs: MemoryJobQueue
+) -> None:
     created = await create_hook(client, world.owner, "http://127.0.0.1:9/hook")
     one = f"{hooks(world.owner)}/{created['id']}"
     requests = [
@@ -211,7 +215,9 @@ async def test_ping_queues_one_job_carrying_only_the_delivery_id(
     queued = [j for j in jobs.jobs if j.task == "deliver_webhook"]
     assert len(queued) == 1
     assert queued[0].kwargs == {"delivery_id": delivery_id}
-    log = (await client.get(f"{hooks(world.owner)}/{created['id']}/deliveries", headers=world.owner.auth)).json()
+    log = (
+        await client.get(f"{hooks(world.owner)}/{created['id']}/deliveries", headers=world.owner.auth)
+    ).json()
     assert log["total"] == 1
     item = log["items"][0]
     assert item["id"] == delivery_id and item["event"] == "ping" and item["status"] == "pending"
@@ -266,7 +272,9 @@ async def test_500_then_200_is_retried(live_client: AsyncTestClient, live_owner:
     verify(created["secret"], second.headers["Kalamna-Signature"], second.body)
 
 
-async def test_receiver_that_never_answers_ends_failed(live_client: AsyncTestClient, live_owner: Account) -> None:
+async def test_receiver_that_never_answers_ends_failed(
+    live_client: AsyncTestClient, live_owner: Account
+) -> None:
     with WebhookReceiver(script=["hang", "hang", "hang", "hang"], hang_s=3) as receiver:
         created = await create_hook(live_client, live_owner, receiver.url)
         await live_client.post(f"{hooks(live_owner)}/{created['id']}/test", headers=live_owner.auth)
@@ -298,7 +306,9 @@ async def test_use_cases_emit_knowledge_and_feedback_events(
         created = await create_hook(
             live_client, live_owner, receiver.url, ["knowledge.entry_ready", "feedback.created"]
         )
-        other = await create_hook(live_client, live_owner, receiver.url + "/other", ["knowledge.entry_failed"])
+        other = await create_hook(
+            live_client, live_owner, receiver.url + "/other", ["knowledge.entry_failed"]
+        )
         entry = await live_client.post(
             f"/api/v1/orgs/{live_owner.organization_id}/knowledge-bases",
             json={"title": "الشحن", "content": "نشحن إلى جميع دول الخليج خلال ثلاثة أيام عمل."},
@@ -307,9 +317,13 @@ async def test_use_cases_emit_knowledge_and_feedback_events(
         assert entry.status_code == 201, entry.text
         await wait_for_status(live_client, live_owner, entry.json()["id"])
         key = (
-            await live_client.post(f"/api/v1/orgs/{live_owner.organization_id}/credentials", headers=live_owner.auth)
+            await live_client.post(
+                f"/api/v1/orgs/{live_owner.organization_id}/credentials", headers=live_owner.auth
+            )
         ).json()["api_key"]
-        session = (await live_client.post("/api/v1/chat/sessions", json={}, headers={"X-API-Key": key})).json()
+        session = (
+            await live_client.post("/api/v1/chat/sessions", json={}, headers={"X-API-Key": key})
+        ).json()
         feedback = await live_client.post(
             f"/api/v1/chat/sessions/{session['session_id']}/feedback",
             json={"rating": 4, "comment": "شكرا"},
@@ -331,5 +345,7 @@ async def test_use_cases_emit_knowledge_and_feedback_events(
     assert given["data"]["session_id"] == session["session_id"]
     for request in receiver.received:
         verify(created["secret"], request.headers["Kalamna-Signature"], request.body)
-    other_log = await live_client.get(f"{hooks(live_owner)}/{other['id']}/deliveries", headers=live_owner.auth)
+    other_log = await live_client.get(
+        f"{hooks(live_owner)}/{other['id']}/deliveries", headers=live_owner.auth
+    )
     assert other_log.json()["total"] == 0

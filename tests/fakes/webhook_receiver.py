@@ -38,9 +38,7 @@ class WebhookReceiver:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
                 with receiver._lock:
-                    receiver.received.append(
-                        Received(self.path, {k: v for k, v in self.headers.items()}, body)
-                    )
+                    receiver.received.append(Received(self.path, dict(self.headers.items()), body))
                     action = receiver.script.popleft() if receiver.script else 200
                 if action == "hang":
                     time.sleep(receiver.hang_s)

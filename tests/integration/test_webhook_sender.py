@@ -44,6 +44,9 @@ async def test_guard_messages() -> None:
         await guard.check("http://[::ffff:127.0.0.1]:8080/x")
     assert refused.value.extra == {
         "fields": [
-            {"key": "url", "message": "the host resolves to a private, loopback, link-local or reserved address"}
+            {
+                "key": "url",
+                "message": "the host resolves to a private, loopback, link-local or reserved address",
+            }
         ]
     }

@@ -37,7 +37,11 @@ def test_document_round_trips_through_a_csv_reader() -> None:
     data = csv_bytes(rows)
     assert data.startswith("\ufeff".encode())
     parsed = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
-    assert parsed == [["role", "content"], ["user", "كم سعر الشحن؟\nسطر ثان"], ["agent", "'=HYPERLINK(\"http://x\")"]]
+    assert parsed == [
+        ["role", "content"],
+        ["user", "كم سعر الشحن؟\nسطر ثان"],
+        ["agent", '\'=HYPERLINK("http://x")'],
+    ]
     assert list(iter_csv([("a",)])) == ["\ufeff", "a\r\n"]
 
 

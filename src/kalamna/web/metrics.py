@@ -74,7 +74,7 @@ def metrics_handler(*, in_schema: bool) -> HTTPRouteHandler:
     return get(
         "/metrics",
         summary="Prometheus metrics",
-        description="Text exposition format. Bearer KALAMNA_METRICS_TOKEN (open outside production when unset).",
+        description="Text format; Bearer KALAMNA_METRICS_TOKEN (open outside production if unset).",
         tags=["operations"],
         include_in_schema=in_schema,
         media_type=metrics.CONTENT_TYPE,

@@ -28,10 +28,29 @@ from kalamna.domain.webhooks import (
 @pytest.mark.parametrize(
     "address",
     [
-        "127.0.0.1", "127.8.9.10", "10.0.0.1", "172.16.5.4", "192.168.1.1", "169.254.169.254",
-        "100.64.0.1", "0.0.0.0", "224.0.0.1", "255.255.255.255", "240.0.0.1", "192.0.2.1",
-        "::1", "::", "fe80::1", "fc00::1", "ff02::1", "::ffff:127.0.0.1", "::ffff:10.1.2.3",
-        "::ffff:169.254.169.254", "2002:7f00:1::", "64:ff9b::a00:1", "2001:db8::1",
+        "127.0.0.1",
+        "127.8.9.10",
+        "10.0.0.1",
+        "172.16.5.4",
+        "192.168.1.1",
+        "169.254.169.254",
+        "100.64.0.1",
+        "0.0.0.0",
+        "224.0.0.1",
+        "255.255.255.255",
+        "240.0.0.1",
+        "192.0.2.1",
+        "::1",
+        "::",
+        "fe80::1",
+        "fc00::1",
+        "ff02::1",
+        "::ffff:127.0.0.1",
+        "::ffff:10.1.2.3",
+        "::ffff:169.254.169.254",
+        "2002:7f00:1::",
+        "64:ff9b::a00:1",
+        "2001:db8::1",
     ],
 )
 def test_forbidden_addresses(address: str) -> None:
@@ -44,7 +63,7 @@ def test_public_addresses(address: str) -> None:
 
 
 def test_signature_is_hmac_sha256_of_timestamp_dot_body() -> None:
-    body = '{"id":"1","type":"ping"}'.encode()
+    body = b'{"id":"1","type":"ping"}'
     header = sign("whsec_abc", 1_700_000_000, body)
     expected = hmac.new(b"whsec_abc", b"1700000000." + body, hashlib.sha256).hexdigest()
     assert header == f"t=1700000000,v1={expected}"
@@ -60,7 +79,9 @@ def test_default_schedule_spans_more_than_an_hour_in_at_least_five_attempts() ->
 
 def _delivery() -> Delivery:
     now = datetime(2026, 1, 1, tzinfo=UTC)
-    return Delivery(uuid4(), uuid4(), uuid4(), WebhookEvent.PING, "{}", DeliveryStatus.PENDING, 0, None, None, now, None)
+    return Delivery(
+        uuid4(), uuid4(), uuid4(), WebhookEvent.PING, "{}", DeliveryStatus.PENDING, 0, None, None, now, None
+    )
 
 
 def test_delivery_records_attempts_until_the_last() -> None:
@@ -85,7 +106,10 @@ def test_bad_urls(url: str) -> None:
 
 
 def test_events_are_known_and_deduplicated() -> None:
-    assert parse_events(["ping", "feedback.created", "ping"]) == (WebhookEvent.PING, WebhookEvent.FEEDBACK_CREATED)
+    assert parse_events(["ping", "feedback.created", "ping"]) == (
+        WebhookEvent.PING,
+        WebhookEvent.FEEDBACK_CREATED,
+    )
     with pytest.raises(InvalidInput):
         parse_events(["nope"])
     with pytest.raises(InvalidInput):

@@ -12,7 +12,18 @@ from uuid import UUID
 
 from advanced_alchemy.types import DateTimeUTC
 from pgvector.sqlalchemy import Vector
-from sqlalchemy import Boolean, Computed, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    Boolean,
+    Computed,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB as JsonB
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column

@@ -65,5 +65,7 @@ async def analytics_export(
     organization = await get_organization(principal, org_id)
     filename = f"analytics-{result.period.first}-{result.period.last}.csv"
     return Response(
-        csv_bytes(analytics_rows(organization.name, result)), media_type=MEDIA_TYPE, headers=attachment(filename)
+        csv_bytes(analytics_rows(organization.name, result)),
+        media_type=MEDIA_TYPE,
+        headers=attachment(filename),
     )

@@ -62,7 +62,9 @@ class SqlaWebhookRepository:
 
     async def get(self, organization_id: UUID, webhook_id: UUID) -> Webhook | None:
         row = await self._session.scalar(
-            select(WebhookRow).where(WebhookRow.organization_id == organization_id, WebhookRow.id == webhook_id)
+            select(WebhookRow).where(
+                WebhookRow.organization_id == organization_id, WebhookRow.id == webhook_id
+            )
         )
         return _webhook(row) if row else None
 
