@@ -184,3 +184,17 @@ def test_worker_processes_are_merged(tmp_path: Path) -> None:
     parsed = samples(out.stdout.decode())
     labels = {"method": "GET", "route": "/api/v1/health", "status": "200"}
     assert value(parsed, "kalamna_http_requests_total", **labels) == 10
+
+
+def test_dashboard_and_docs_use_only_documented_series() -> None:
+    import json
+
+    docs = Path(__file__).resolve().parents[2] / "docs"
+    dashboard = json.loads((docs / "grafana-dashboard.json").read_text())
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    used = {re.sub(r"_(bucket|count|sum|total)$", "", n) for e in exprs for n in re.findall(r"kalamna_\w+", e)}
+    assert used == set(DOCUMENTED)
+    page = (docs / "metrics.md").read_text()
+    for name, kind in DOCUMENTED.items():
+        shown = name + "_total" if kind == "counter" else name
+        assert f"`{shown}`" in page, shown
