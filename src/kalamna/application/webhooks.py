@@ -8,6 +8,7 @@ schedules the next one by the retry schedule until the last, which marks the del
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import secrets
@@ -226,7 +227,8 @@ class PublishWebhookEvent(_Enqueuer):
             log.exception(
                 "webhook event not published", extra={"event": event.value, "tenant_id": str(organization_id)}
             )
-            await self._uow.rollback()
+            with contextlib.suppress(Exception):
+                await self._uow.rollback()
 
 
 class SendTestPing(_Enqueuer):
