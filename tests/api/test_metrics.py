@@ -192,7 +192,9 @@ def test_dashboard_and_docs_use_only_documented_series() -> None:
     docs = Path(__file__).resolve().parents[2] / "docs"
     dashboard = json.loads((docs / "grafana-dashboard.json").read_text())
     exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
-    used = {re.sub(r"_(bucket|count|sum|total)$", "", n) for e in exprs for n in re.findall(r"kalamna_\w+", e)}
+    used = {
+        re.sub(r"_(bucket|count|sum|total)$", "", n) for e in exprs for n in re.findall(r"kalamna_\w+", e)
+    }
     assert used == set(DOCUMENTED)
     page = (docs / "metrics.md").read_text()
     for name, kind in DOCUMENTED.items():
