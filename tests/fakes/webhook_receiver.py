@@ -7,6 +7,7 @@ is empty it answers 200. Every request is recorded with its raw body.
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections import deque
@@ -23,7 +24,9 @@ class Received:
 
 
 class WebhookReceiver:
-    def __init__(self, script: list[Any] | None = None, hang_s: float = 5.0) -> None:
+    def __init__(
+        self, script: list[Any] | None = None, hang_s: float = 5.0, tls: ssl.SSLContext | None = None
+    ) -> None:
         self.received: list[Received] = []
         self.script: deque[Any] = deque(script or [])
         self.hang_s = hang_s
@@ -59,8 +62,10 @@ class WebhookReceiver:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self.port = self._server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}/hook"
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}/hook"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def __enter__(self) -> WebhookReceiver:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import ssl
 from collections.abc import Mapping
 from urllib.parse import urlsplit, urlunsplit
 
@@ -82,10 +83,13 @@ class ResolvingTargetGuard:
 class HttpxWebhookSender:
     """``WebhookSender`` port. One client per process; connections are not pooled across targets."""
 
-    def __init__(self, *, timeout_s: float = 10.0, allow_private: bool = False) -> None:
+    def __init__(
+        self, *, timeout_s: float = 10.0, allow_private: bool = False, verify: ssl.SSLContext | bool = True
+    ) -> None:
         self._timeout_s = timeout_s
         self._allow_private = allow_private
         self._client = httpx.AsyncClient(
+            verify=verify,
             timeout=httpx.Timeout(timeout_s),
             follow_redirects=False,
             trust_env=False,
