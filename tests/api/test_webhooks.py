@@ -132,6 +132,13 @@ async def test_create_list_delete_and_secret_shown_once(
         {"url": "http://127.0.0.1/x", "events": "ping"},
         {"url": "http://127.0.0.1:99999/x", "events": ["ping"]},
         {"url": "http://no-such-host.invalid/x", "events": ["ping"]},
+        {"url": "http://exa\x00mple.com/x", "events": ["ping"]},
+        {"url": "http://" + "a" * 300 + ".com/x", "events": ["ping"]},
+        {"url": "http://[::1/x", "events": ["ping"]},
+        {"url": "http://exa mple.com/x", "events": ["ping"]},
+        {"url": "http://ä" + "\u200b" * 70 + ".test/x", "events": ["ping"]},
+        {"url": "http://127.0.0.1/x", "events": ["ping"], "description": "d" * 501},
+        {"url": "h" * 2001, "events": ["ping"]},
     ],
 )
 async def test_invalid_webhooks_are_422(client: AsyncTestClient, world: World, body: dict[str, Any]) -> None:

@@ -41,7 +41,7 @@ async def resolve(host: str, port: int) -> list[IPAddress]:
         infos = await asyncio.wait_for(
             loop.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP), timeout=5
         )
-    except (OSError, TimeoutError, UnicodeError) as exc:
+    except (OSError, TimeoutError, UnicodeError, ValueError) as exc:
         raise TargetRefused("the host name cannot be resolved") from exc
     addresses: list[IPAddress] = []
     for _family, _type, _proto, _name, sockaddr in infos:
