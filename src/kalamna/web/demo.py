@@ -11,6 +11,7 @@ from typing import Any
 
 from dishka import Provider, Scope, provide
 from litestar import Request, Response, get
+from litestar.params import FromQuery
 from litestar.types import ControllerRouterHandler
 
 from kalamna.application.chat.sessions import WidgetAccess
@@ -141,7 +142,7 @@ TEXT: dict[str, dict[str, str]] = {
 
 def demo_handlers(info: DemoInfo) -> list[ControllerRouterHandler]:
     @get("/demo", include_in_schema=False, sync_to_thread=False)
-    def demo_page(request: Request[Any, Any, Any], lang: str = "en") -> Response[str]:
+    def demo_page(request: Request[Any, Any, Any], lang: FromQuery[str] = "en") -> Response[str]:
         language = "ar" if lang == "ar" else "en"
         text = TEXT[language]
         base = str(request.base_url).rstrip("/")
