@@ -159,6 +159,6 @@ def demo_handlers(info: DemoInfo) -> list[ControllerRouterHandler]:
             f'<script src="/widget.js?v={widget_version()}" data-api-key="{escape(info.api_key)}" async>'
             "</script></body></html>"
         )
-        return Response(page, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-store"})
+        return Response(page, media_type="text/html", headers={"Cache-Control": "no-store"})
 
     return [demo_page]

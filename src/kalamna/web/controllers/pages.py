@@ -50,12 +50,12 @@ def _static_response(request: Request[Any, Any, Any], name: str, media_type: str
 
 @get("/widget.js", tags=["pages"], summary="The embeddable chat widget", sync_to_thread=False)
 def widget_script(request: Request[Any, Any, Any]) -> Response[bytes]:
-    return _static_response(request, "widget.js", "text/javascript; charset=utf-8")
+    return _static_response(request, "widget.js", "text/javascript")
 
 
 @get("/assets/account.js", tags=["pages"], include_in_schema=False, sync_to_thread=False)
 def account_script(request: Request[Any, Any, Any]) -> Response[bytes]:
-    return _static_response(request, "account.js", "text/javascript; charset=utf-8")
+    return _static_response(request, "account.js", "text/javascript")
 
 
 PAGE_HEADERS = {
@@ -93,7 +93,7 @@ def _page(title: str, page: str, form: str) -> Response[str]:
         f'<p id="status" role="status">Checking your link…</p>{form}</main>'
         f'<script src="/assets/account.js?v={static_file("account.js")[1]}"></script></body></html>'
     )
-    return Response(body, media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
+    return Response(body, media_type="text/html", headers=PAGE_HEADERS)
 
 
 PASSWORD_FIELDS = (
