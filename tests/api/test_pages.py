@@ -17,7 +17,7 @@ async def test_widget_script_is_versioned_and_cacheable(client: AsyncTestClient)
     response = await client.get("/widget.js")
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/javascript; charset=utf-8"
-    assert response.content == WIDGET.read_bytes()
+    assert response.content == pages.static_file("widget.js")[0]
     version = pages.widget_version()
     assert response.headers["etag"] == f'"{version}"'
     assert response.headers["cache-control"] == "public, max-age=300"
