@@ -328,3 +328,30 @@ def test_demo_page_serves_the_widget(page: Any, stack: Stack) -> None:
     page.goto(stack.api + "/demo?lang=ar")
     assert page.evaluate("document.documentElement.dir") == "rtl"
     expect(widget(page).get_by_role("button", name="افتح المحادثة مع Nour")).to_be_visible()
+
+
+def test_real_rate_limit_answer_is_readable_from_the_host_origin(page: Any, stack: Stack) -> None:
+    """The API's own 429 (not a canned one): CORS exposes Retry-After to the widget."""
+    root = open_widget(page, stack.host_page("/limit"))
+    box = root.get_by_role("textbox")
+    box.fill("How much does delivery cost?")
+    box.press("Enter")
+    expect(root.get_by_role("log").locator(".m.bot").nth(1)).to_contain_text("50 EGP")
+    session = stored_session(page, stack)
+    headers = {"X-API-Key": stack.key, "X-Session-Token": session["token"]}
+    url = f"{stack.api}/api/v1/chat/sessions/{session['id']}/messages"
+    statuses = {
+        stack.client.post(url, json={"content": f"question {i}"}, headers=headers).status_code
+        for i in range(29)
+    }
+    assert statuses == {201}
+    box.fill("One more?")
+    with page.expect_response(re.compile(r"/messages$")) as limited:
+        box.press("Enter")
+    assert limited.value.status == 429
+    retry = limited.value.headers["retry-after"]
+    assert "retry-after" in limited.value.headers["access-control-expose-headers"]
+    expect(root.get_by_role("alert")).to_have_text(
+        f"You are sending messages too quickly. Please try again in {max(1, int(retry))} seconds."
+    )
+    expect(box).to_have_value("One more?")

@@ -368,18 +368,18 @@ form button:disabled{opacity:.5;cursor:default}
       banner.append(el("span", "", T.closed));
       const again = el("button", "", T.restart);
       again.type = "button";
-      again.addEventListener("click", restart);
+      again.addEventListener("click", () => restart(true));
       banner.append(again);
     } else setMode(store.mode);
   };
-  const restart = () => {
+  const restart = (focus) => {
     if (events) events.abort();
     store = {};
     save();
     say("");
     setClosed(false);
     welcome();
-    input.focus();
+    if (focus === true) input.focus();
   };
 
   // ---- session, history and the live events stream ----
@@ -486,9 +486,11 @@ form button:disabled{opacity:.5;cursor:default}
           mine.dataset.id = d.message.id;
           seen.add(d.message.id);
         }
-        if (d.reply && reply) finishReply(reply, d.reply);
-        else if (d.reply) render(d.reply);
-        else if (reply) reply.remove();
+        if (d.reply && reply && d.reply.role === "assistant") finishReply(reply, d.reply);
+        else {
+          if (reply) reply.remove();
+          render(d.reply); // a system message (handover), or nothing while a person is awaited
+        }
         if (d.mode) setMode(d.mode);
       };
       if ((res.headers.get("Content-Type") || "").includes("text/event-stream")) {
@@ -568,13 +570,14 @@ form button:disabled{opacity:.5;cursor:default}
     unread = 0;
     badge.hidden = true;
     input.focus();
-    if (!loaded) {
-      loaded = true;
-      try {
-        await history();
-      } catch (err) {
-        explain(err && err.status !== undefined ? err : null);
-      }
+    if (!loaded) await load();
+  };
+  const load = async () => {
+    loaded = true;
+    try {
+      await history();
+    } catch (err) {
+      explain(err && err.status !== undefined ? err : null);
     }
   };
 
@@ -621,8 +624,10 @@ form button:disabled{opacity:.5;cursor:default}
     } catch (e) {
       /* ignore */
     }
+    if (cfgError) return;
+    if (store.id) await load(); // before the live stream, so that the order of messages is kept
     if (reopen) open(true);
-    if (!cfgError) listen();
+    listen();
   };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
