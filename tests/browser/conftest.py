@@ -226,9 +226,7 @@ def stack(services: Any) -> Iterator[Stack]:
     _wipe(services.database_url, services.redis_url)
     port = free_port()
     data_dir = Path(tempfile.mkdtemp(prefix="klm-browser-"))
-    settings = make_test_settings(
-        services, data_dir, env="development", port=port, public_url=None, host="127.0.0.1"
-    )
+    settings = make_test_settings(services, data_dir, port=port, public_url=None, host="127.0.0.1")
     assert settings.base_url == f"http://127.0.0.1:{port}"
     demo = asyncio.run(ensure_demo(settings))
     assert demo.owner_password is not None
