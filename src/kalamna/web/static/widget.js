@@ -393,6 +393,7 @@ form button:disabled{opacity:.5;cursor:default}
     const s = await res.json();
     store = { id: s.session_id, token: s.session_token, mode: s.mode || "bot", rated: {} };
     save();
+    sugg.hidden = true;
     listen();
   };
   const history = async () => {
