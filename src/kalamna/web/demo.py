@@ -113,12 +113,14 @@ body{margin:0;font:17px/1.6 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans
 color:#2b1d14;background:#fbf7f2}
 header{background:#3b2417;color:#fbe9d7;padding:20px 8vw}
 header b{font-size:22px}
-section{padding:28px 8vw;max-width:760px}
+section{padding:28px 8vw;max-width:560px}
 h1{font-size:34px;line-height:1.2;margin:0 0 12px}
-pre{background:#fff;border:1px solid #e6d9cc;border-radius:10px;padding:14px;overflow:auto;font-size:14px;
+pre{background:#fff;border:1px solid #e6d9cc;border-radius:10px;padding:14px;font-size:13px;
+white-space:pre-wrap;word-break:break-all;
 direction:ltr;text-align:left}
 a{color:#0F766E}
 .note{font-size:14px;color:#6b5a4e}
+@media (min-width:1000px){html[dir=rtl] section{margin-right:380px}html[dir=rtl] header{padding-right:calc(8vw + 380px)}}
 """
 
 TEXT: dict[str, dict[str, str]] = {
