@@ -412,6 +412,7 @@ form button:disabled{opacity:.5;cursor:default}
   const onEvent = (ev, data) => {
     if (ev === "message") {
       render(data);
+      if (data.role === "agent" && data.author_name && store.mode !== "human") setMode("human", data.author_name);
       if (panel.hidden) {
         unread += 1;
         badge.textContent = String(unread);
