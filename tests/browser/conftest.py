@@ -217,10 +217,10 @@ class Stack:
 def stack(services: Any) -> Iterator[Stack]:
     """The app (real PostgreSQL, Redis, SAQ worker) seeded with the demo organization of `kalamna dev`."""
     import uvicorn
-    from tests.conftest import make_test_settings
 
     from kalamna.web.app import create_app, web_container
     from kalamna.web.demo import demo_handlers, ensure_demo
+    from tests.conftest import make_test_settings
 
     require_chromium()
     _wipe(services.database_url, services.redis_url)

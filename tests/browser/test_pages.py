@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from playwright.sync_api import expect
+
 from tests.browser.conftest import PASSWORD, Stack
 
 LINK = re.compile(r"https?://\S+")

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from playwright.sync_api import expect
+
 from tests.browser.conftest import Stack, query
 
 QUESTION = "What are your opening hours?"

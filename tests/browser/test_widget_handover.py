@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
+
 from tests.browser.conftest import Stack
 from tests.browser.test_widget import open_widget, stored_session
 

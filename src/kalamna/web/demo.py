@@ -120,7 +120,8 @@ white-space:pre-wrap;word-break:break-all;
 direction:ltr;text-align:left}
 a{color:#0F766E}
 .note{font-size:14px;color:#6b5a4e}
-@media (min-width:1000px){html[dir=rtl] section{margin-right:380px}html[dir=rtl] header{padding-right:calc(8vw + 380px)}}
+@media (min-width:1000px){html[dir=rtl] section{margin-right:380px}
+html[dir=rtl] header{padding-right:calc(8vw + 380px)}}
 """
 
 TEXT: dict[str, dict[str, str]] = {
