@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -35,6 +36,7 @@ def _resolved(settings: Settings) -> Settings:
 
 
 def cmd_dev(args: argparse.Namespace) -> int:
+    import msgspec
     import uvicorn
 
     from kalamna.adapters.postgres.migrations import upgrade_to_head
@@ -42,10 +44,18 @@ def cmd_dev(args: argparse.Namespace) -> int:
 
     started = time.monotonic()
     settings = _settings(log_format="text")
-    settings = _resolved(settings)
+    # Emailed links and the demo page name the address this process really listens on.
+    settings = msgspec.structs.replace(_resolved(settings), host=args.host, port=args.port)
     assert settings.database_url
     upgrade_to_head(settings.database_url)
-    app = create_app(settings, web_container(settings), run_worker=True)
+    pages = []
+    demo = None
+    if args.demo:
+        from kalamna.web.demo import demo_handlers, ensure_demo
+
+        demo = asyncio.run(ensure_demo(settings))
+        pages = demo_handlers(demo)
+    app = create_app(settings, web_container(settings), run_worker=True, top_level_handlers=pages)
     config = uvicorn.Config(app, host=args.host, port=args.port, log_config=None, access_log=False)
     server = uvicorn.Server(config)
 
@@ -61,6 +71,15 @@ def cmd_dev(args: argparse.Namespace) -> int:
                 settings.data_dir.resolve() / "mail",
                 time.monotonic() - started,
             )
+            if demo is not None:
+                logger.info("Demo shop with the chat widget: %s/demo", settings.base_url)
+            if demo is not None and demo.owner_password:
+                # Printed once, on the start that created the demo organization.
+                print(
+                    f"\nDemo organization created. Owner login (shown only now):\n"
+                    f"  email:    {demo.owner_email}\n  password: {demo.owner_password}\n",
+                    flush=True,
+                )
         await task
 
     # uvicorn re-raises the captured SIGINT after a clean shutdown; that is not an error.
@@ -89,6 +108,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings()
     _prometheus_multiprocess_dir(settings, args.workers or settings.workers)
+    # The app factory reads its settings again in each worker: pass the flags on, so that emailed
+    # links name the real port.
+    if args.host:
+        os.environ["KALAMNA_HOST"] = args.host
+    if args.port:
+        os.environ["KALAMNA_PORT"] = str(args.port)
     uvicorn.run(
         "kalamna.web.asgi:app_factory",
         factory=True,
@@ -177,6 +202,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dev.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     dev.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
+    dev.add_argument(
+        "--no-demo", dest="demo", action="store_false", help="do not seed or serve the /demo shop"
+    )
     dev.set_defaults(func=cmd_dev)
 
     serve = sub.add_parser("serve", help="production API server (uvicorn)", description="Serve the API.")

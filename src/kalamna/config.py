@@ -40,8 +40,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
-    public_url: str = "http://127.0.0.1:8000"
-    dashboard_url: str = "http://127.0.0.1:3000"
+    # Base URL of this API in emailed links; unset: http://<host>:<port> of this process.
+    public_url: str | None = None
+    # A separate dashboard for the reset/invitation links; unset: this API's own account pages.
+    dashboard_url: str | None = None
     cors_allow_origins: list[str] = msgspec.field(default_factory=lambda: ["*"])
     trusted_proxies: list[str] = msgspec.field(default_factory=list)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -165,7 +167,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         if self.redis_url is not None and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             problems.append(f"{ENV_PREFIX}REDIS_URL: must be a redis://, rediss:// or unix:// URL")
         for name in ("public_url", "dashboard_url"):
-            if not getattr(self, name).startswith(("http://", "https://")):
+            value = getattr(self, name)
+            if value is not None and not value.startswith(("http://", "https://")):
                 problems.append(f"{ENV_PREFIX}{name.upper()}: must be an http(s) URL")
         if self.webhook_max_attempts < 1 or self.webhook_timeout_s <= 0 or self.webhook_retry_base_s < 0:
             problems.append(f"{ENV_PREFIX}WEBHOOK_*: attempts >= 1, timeout > 0 and retry base >= 0")
@@ -178,6 +181,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                     )
         if problems:
             raise SettingsError(problems)
+
+    @property
+    def base_url(self) -> str:
+        """Where browsers reach this API: ``public_url``, else this process's own address."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host  # noqa: S104
+        return f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
 
     @property
     def uses_embedded_database(self) -> bool:

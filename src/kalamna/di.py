@@ -249,7 +249,7 @@ class SecurityProvider(Provider):
 
     @provide(scope=Scope.APP)
     def links(self, settings: Settings) -> Links:
-        return Links(public_url=settings.public_url, dashboard_url=settings.dashboard_url)
+        return Links(public_url=settings.base_url, dashboard_url=settings.dashboard_url or settings.base_url)
 
     @provide(scope=Scope.APP)
     def session_policy(self, settings: Settings) -> SessionPolicy:

@@ -9,7 +9,6 @@ from dishka import AsyncContainer, Provider
 from dishka.integrations.litestar import LitestarProvider, setup_dishka
 from litestar import Litestar, Router
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.types import ControllerRouterHandler
 
 from kalamna import __version__
@@ -22,6 +21,7 @@ from kalamna.web.controllers.health import health
 from kalamna.web.controllers.internal import GenerateController, InternalController
 from kalamna.web.controllers.knowledge import KnowledgeController
 from kalamna.web.controllers.organizations import OrganizationController
+from kalamna.web.controllers.pages import page_handlers, swagger_plugin
 from kalamna.web.controllers.team import TeamController
 from kalamna.web.controllers.widget import WidgetController
 from kalamna.web.cors import cors_middleware
@@ -68,10 +68,12 @@ def create_app(
     *,
     extra_handlers: Sequence[ControllerRouterHandler] = (),
     run_worker: bool = False,
+    top_level_handlers: Sequence[ControllerRouterHandler] = (),
 ) -> Litestar:
     """Build the app around a ready container; the app closes the container on shutdown.
 
-    ``run_worker`` runs a SAQ worker inside the API process (``kalamna dev``).
+    ``run_worker`` runs a SAQ worker inside the API process (``kalamna dev``); ``top_level_handlers``
+    are served outside ``/api/v1`` (the ``/demo`` page of ``kalamna dev``).
     """
 
     @asynccontextmanager
@@ -88,14 +90,20 @@ def create_app(
 
     api = Router(path=API_PREFIX, route_handlers=[*api_handlers(), *extra_handlers])
     app = Litestar(
-        route_handlers=[api, admin_queues, metrics_handler(in_schema=False)],
+        route_handlers=[
+            api,
+            admin_queues,
+            metrics_handler(in_schema=False),
+            *page_handlers(),
+            *top_level_handlers,
+        ],
         lifespan=[close_container],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(
             title="Kalamna API",
             version=__version__,
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin(path="/swagger")],
+            render_plugins=[swagger_plugin()],
         ),
         debug=False,
         logging_config=None,  # kalamna.observability owns logging
