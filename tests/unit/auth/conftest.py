@@ -86,6 +86,6 @@ def kit() -> Kit:
         refresh=RefreshTokens(secrets, sessions, employees, orgs, session_issuer, uow, clock),
         forgot=ForgotPassword(employees, tokens, secrets, jobs, links, uow, clock, ResetPolicy()),
         reset=ResetPassword(tokens, secrets, employees, hasher, revoke_all, uow, clock),
-        change=ChangePassword(employees, hasher, revoke_all, session_issuer, uow, clock),
+        change=ChangePassword(employees, orgs, hasher, revoke_all, session_issuer, uow, clock),
         authenticate=AuthenticateAccessToken(issuer, revocations),
     )

@@ -15,7 +15,12 @@ from kalamna.domain.identity import EmployeeStatus, normalize_email
 from kalamna.domain.passwords import validate_new_password
 from kalamna.domain.tokens import TokenPurpose
 from kalamna.ports.jobs import JobQueue
-from kalamna.ports.repositories import EmployeeRepository, OneTimeTokenRepository, UnitOfWork
+from kalamna.ports.repositories import (
+    EmployeeRepository,
+    OneTimeTokenRepository,
+    OrganizationRepository,
+    UnitOfWork,
+)
 from kalamna.ports.security import Clock, PasswordHasher, SecretTokens
 
 audit = logging.getLogger("kalamna.audit")
@@ -133,6 +138,7 @@ class ChangePassword:
     def __init__(
         self,
         employees: EmployeeRepository,
+        organizations: OrganizationRepository,
         hasher: PasswordHasher,
         revoke_sessions: RevokeEverySession,
         sessions: SessionIssuer,
@@ -140,6 +146,7 @@ class ChangePassword:
         clock: Clock,
     ) -> None:
         self._employees = employees
+        self._organizations = organizations
         self._hasher = hasher
         self._revoke_sessions = revoke_sessions
         self._sessions = sessions
@@ -150,6 +157,10 @@ class ChangePassword:
         employee = await self._employees.get(employee_id)
         if employee is None:
             raise InvalidCredentials()
+        organization = (
+            await self._organizations.get(employee.organization_id) if employee.organization_id else None
+        )
+        employee.ensure_may_sign_in(organization)  # every token-issuing path checks both statuses
         if not await self._hasher.verify(employee.password_hash, current_password):
             audit.info("password change refused", extra={"employee_id": str(employee.id)})
             raise InvalidCredentials("The current password is incorrect.")

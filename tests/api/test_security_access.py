@@ -1,0 +1,77 @@
+"""Issue 9, item 1: suspension and removed inviters end every way back in."""
+
+from __future__ import annotations
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from kalamna.adapters.memory.jobs import MemoryJobQueue
+from tests.api.helpers import PASSWORD, World, invite_and_accept, last_email, token_from
+
+pytestmark = pytest.mark.usefixtures("clean_state")
+
+
+async def _invite(client: AsyncTestClient, inviter_auth: dict[str, str], org: str, email: str) -> str:
+    response = await client.post(
+        f"/api/v1/orgs/{org}/employee/invitations", json={"email": email, "role": "owner"}, headers=inviter_auth
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+async def _accept(client: AsyncTestClient, token: str) -> int:
+    response = await client.post(
+        f"/api/v1/auth/invitations/{token}/accept", json={"full_name": "Late Owner", "password": PASSWORD}
+    )
+    assert "access_token" not in response.text or response.status_code == 201
+    return response.status_code
+
+
+async def test_suspension_voids_pending_invitations(
+    client: AsyncTestClient, jobs: MemoryJobQueue, world: World
+) -> None:
+    invitation_id = await _invite(client, world.owner.auth, world.org, "late@a.test")
+    token = token_from(last_email(jobs, "late@a.test"))
+    suspended = await client.patch(
+        f"/api/v1/orgs/{world.org}", json={"status": "suspended"}, headers=world.superuser.auth
+    )
+    assert suspended.status_code == 200
+    assert (await client.get(f"/api/v1/auth/invitations/verify/{token}")).status_code == 400
+    assert await _accept(client, token) == 400
+    reactivated = await client.patch(
+        f"/api/v1/orgs/{world.org}", json={"status": "active"}, headers=world.superuser.auth
+    )
+    assert reactivated.status_code == 200
+    assert await _accept(client, token) == 400  # voided for good, not merely paused
+    listed = await client.get(f"/api/v1/orgs/{world.org}/employee/invitations", headers=world.superuser.auth)
+    status = {item["id"]: item["status"] for item in listed.json()["items"]}
+    assert status[invitation_id] == "revoked"
+
+
+async def test_invitation_of_a_removed_inviter_stops_working(
+    client: AsyncTestClient, jobs: MemoryJobQueue, world: World
+) -> None:
+    second = await invite_and_accept(client, jobs, world.owner, "second@a.test", role="owner")
+    await _invite(client, second.auth, world.org, "crony@a.test")
+    token = token_from(last_email(jobs, "crony@a.test"))
+    removed = await client.delete(
+        f"/api/v1/orgs/{world.org}/employee/{second.employee_id}", headers=world.owner.auth
+    )
+    assert removed.status_code == 204
+    assert (await client.get(f"/api/v1/auth/invitations/verify/{token}")).status_code == 400
+    assert await _accept(client, token) == 400
+
+
+async def test_invitation_of_a_disabled_inviter_stops_working(
+    client: AsyncTestClient, jobs: MemoryJobQueue, world: World
+) -> None:
+    second = await invite_and_accept(client, jobs, world.owner, "second@a.test", role="owner")
+    await _invite(client, second.auth, world.org, "crony@a.test")
+    token = token_from(last_email(jobs, "crony@a.test"))
+    disabled = await client.patch(
+        f"/api/v1/orgs/{world.org}/employee/{second.employee_id}",
+        json={"status": "disabled"},
+        headers=world.owner.auth,
+    )
+    assert disabled.status_code == 200
+    assert await _accept(client, token) == 400
