@@ -117,7 +117,8 @@ from kalamna.application.team import (
     VerifyInvitation,
 )
 from kalamna.application.widget import GetWidgetSettings
-from kalamna.config import Settings
+from kalamna.application.auth.attempts import AttemptPolicy, PasswordAttempts
+from kalamna.config import Settings, parse_rate
 from kalamna.ports.ai import ChatModel, Embedder, TokenCounter
 from kalamna.ports.analytics import AnalyticsRepository
 from kalamna.ports.chat import ChatRepository
@@ -138,6 +139,7 @@ from kalamna.ports.repositories import (
 )
 from kalamna.ports.security import (
     AccessTokenIssuer,
+    AttemptLimiter,
     Clock,
     PasswordHasher,
     RateLimiter,
@@ -246,6 +248,17 @@ class SecurityProvider(Provider):
     @provide(scope=Scope.APP)
     def rate_limiter(self, redis: Redis) -> RateLimiter:
         return RedisRateLimiter(redis)
+
+    @provide(scope=Scope.APP)
+    def attempt_limiter(self, redis: Redis) -> AttemptLimiter:
+        return RedisRateLimiter(redis)
+
+    @provide(scope=Scope.APP)
+    def attempt_policy(self, settings: Settings) -> AttemptPolicy:
+        count, window_s = parse_rate(settings.rate_limit_login_failures)
+        return AttemptPolicy(limit=count, window_s=window_s)
+
+    password_attempts = provide(PasswordAttempts, scope=Scope.APP)
 
     @provide(scope=Scope.APP)
     def links(self, settings: Settings) -> Links:

@@ -17,10 +17,11 @@ from kalamna.adapters.memory.identity import (
     MemoryUnitOfWork,
 )
 from kalamna.adapters.memory.jobs import MemoryJobQueue
-from kalamna.adapters.memory.security import FixedClock, MemoryRevocationStore
+from kalamna.adapters.memory.security import FixedClock, MemoryRateLimiter, MemoryRevocationStore
 from kalamna.adapters.security.jwt_tokens import JwtAccessTokenIssuer, JwtKey
 from kalamna.adapters.security.passwords import Argon2Parameters, Argon2PasswordHasher
 from kalamna.adapters.security.secrets import RandomSecretTokens
+from kalamna.application.auth.attempts import AttemptPolicy, PasswordAttempts
 from kalamna.application.auth.emails import Links
 from kalamna.application.auth.login import Login
 from kalamna.application.auth.passwords import ChangePassword, ForgotPassword, ResetPassword, ResetPolicy
@@ -66,6 +67,7 @@ def kit() -> Kit:
     issuer = JwtAccessTokenIssuer(
         current=JwtKey("k1", "HS256", "s" * 48, "s" * 48), issuer="kalamna", audience="kalamna-api"
     )
+    attempts = PasswordAttempts(MemoryRateLimiter(), AttemptPolicy())
     session_issuer = SessionIssuer(issuer, secrets, sessions, clock, SessionPolicy())
     revoke_all = RevokeEverySession(sessions, revocations, clock)
     verification = VerificationMailer(
@@ -82,10 +84,10 @@ def kit() -> Kit:
         ),
         verify=VerifyEmail(tokens, secrets, employees, orgs, uow, clock),
         resend=ResendVerification(employees, orgs, verification, uow),
-        login=Login(employees, orgs, hasher, session_issuer, uow, clock),
+        login=Login(employees, orgs, hasher, session_issuer, uow, clock, attempts),
         refresh=RefreshTokens(secrets, sessions, employees, orgs, session_issuer, uow, clock),
         forgot=ForgotPassword(employees, tokens, secrets, jobs, links, uow, clock, ResetPolicy()),
         reset=ResetPassword(tokens, secrets, employees, hasher, revoke_all, uow, clock),
-        change=ChangePassword(employees, orgs, hasher, revoke_all, session_issuer, uow, clock),
+        change=ChangePassword(employees, orgs, hasher, revoke_all, session_issuer, uow, clock, attempts),
         authenticate=AuthenticateAccessToken(issuer, revocations),
     )

@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from kalamna.application.auth.attempts import PasswordAttempts, password_change_bucket
 from kalamna.application.auth.emails import Links, password_reset_email
 from kalamna.application.auth.one_time import issue_one_time_token
 from kalamna.application.auth.sessions import RevokeEverySession, SessionIssuer, TokenPair
@@ -144,7 +145,9 @@ class ChangePassword:
         sessions: SessionIssuer,
         uow: UnitOfWork,
         clock: Clock,
+        attempts: PasswordAttempts,
     ) -> None:
+        self._attempts = attempts
         self._employees = employees
         self._organizations = organizations
         self._hasher = hasher
@@ -161,9 +164,12 @@ class ChangePassword:
             await self._organizations.get(employee.organization_id) if employee.organization_id else None
         )
         employee.ensure_may_sign_in(organization)  # every token-issuing path checks both statuses
+        bucket = password_change_bucket(employee.id)
+        decision = await self._attempts.reserve(bucket)  # a stolen session cannot guess on and on
         if not await self._hasher.verify(employee.password_hash, current_password):
             audit.info("password change refused", extra={"employee_id": str(employee.id)})
-            raise InvalidCredentials("The current password is incorrect.")
+            raise self._attempts.failed(InvalidCredentials("The current password is incorrect."), decision)
+        await self._attempts.succeeded(bucket)
         validate_new_password(new_password, field="new_password")
         employee.change_password_hash(await self._hasher.hash(new_password), self._clock.now())
         await self._employees.save(employee)

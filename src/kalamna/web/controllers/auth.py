@@ -23,9 +23,9 @@ from kalamna.application.team import AcceptInvitation, VerifyInvitation
 from kalamna.config import Settings
 from kalamna.domain.errors import InvalidCredentials
 from kalamna.ports.security import RateLimiter
-from kalamna.web.errors import ApiError
+from kalamna.web.errors import ApiError, budget_headers
 from kalamna.web.schemas import EmployeeOut, MessageOut, OrganizationOut, TokenPairOut
-from kalamna.web.security import TrustedProxies, client_ip, consume, rate_headers, refuse, settings_limit
+from kalamna.web.security import TrustedProxies, client_ip, consume, settings_limit
 
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
 Password = Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
@@ -222,21 +222,18 @@ class AuthController(Controller):
         request: Request[Any, Any, Any],
         data: Annotated[LoginIn, Body()],
         sign_in: FromDishka[Login],
-        limiter: FromDishka[RateLimiter],
         settings: FromDishka[Settings],
     ) -> Response[LoginOut]:
-        ip = client_ip(request, TrustedProxies(settings.trusted_proxies))
-        limit = settings_limit(settings, "login_failures")
-        bucket = f"login-fail:{_email_key(data.email)}:{ip}"
-        decision = await limiter.peek(bucket, limit=limit.count, window_s=limit.window_s)
-        if not decision.allowed:
-            raise refuse(decision)
-        try:
-            signed_in = await sign_in(data.email, data.password, client_ip=ip)
-        except InvalidCredentials as exc:
-            decision = await limiter.hit(bucket, limit=limit.count, window_s=limit.window_s)
-            raise ApiError(401, exc.code, exc.detail, headers=rate_headers(decision)) from exc
-        return Response(LoginOut.of(signed_in), status_code=200, headers=rate_headers(decision))
+        signed_in = await sign_in(data.email, data.password, client_ip=client_ip(request, TrustedProxies(settings.trusted_proxies)))
+        headers = {}
+        if signed_in.budget is not None:
+            limit, remaining, reset = signed_in.budget
+            headers = {
+                "X-RateLimit-Limit": str(limit),
+                "X-RateLimit-Remaining": str(remaining),
+                "X-RateLimit-Reset": str(reset),
+            }
+        return Response(LoginOut.of(signed_in), status_code=200, headers=headers)
 
     @post("/refresh", status_code=200, summary="Exchange a refresh token for a new pair")
     @inject
@@ -304,7 +301,7 @@ class AuthController(Controller):
         try:
             pair = await change(principal.employee_id, data.current_password, data.new_password)
         except InvalidCredentials as exc:
-            raise ApiError(400, exc.code, exc.detail) from exc
+            raise ApiError(400, exc.code, exc.detail, headers=budget_headers(exc) or None) from exc
         return ChangeOut(
             message="Your password has been changed; other sessions were signed out.",
             access_token=pair.access_token,
