@@ -24,6 +24,7 @@ from kalamna.application.knowledge.entries import (
 )
 from kalamna.domain.knowledge import EntryStatus, KnowledgeEntry
 from kalamna.web.errors import ApiError
+from kalamna.web.input_guard import InputRefused, check_text_fields
 from kalamna.web.pagination import Limit, Offset, page_of
 from kalamna.web.schemas import ListOut
 
@@ -106,6 +107,11 @@ async def _read_upload(request: Request[Any, Any, Any]) -> Upload:
             "Send the document as the multipart field 'file'.",
             extra={"fields": [{"key": "file", "message": "required"}]},
         )
+    try:
+        check_text_fields({k: v for k, v in form.items() if isinstance(v, str)}, "body")
+        check_text_fields({"file.filename": file.filename or ""}, "body")
+    except InputRefused as exc:
+        raise ApiError(exc.status, exc.code, exc.detail, extra={"fields": exc.fields}) from exc
     title = form.get("title")
     if title is not None and (not isinstance(title, str) or len(title) > 300):
         raise ApiError(
