@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 import time
+import traceback
 from typing import Any
 
 _STANDARD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
@@ -13,6 +14,24 @@ _STANDARD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | 
     "asctime",
     "color_message",
 }
+
+
+def redacted_exception(exc_info: Any) -> str:
+    """A traceback without exception messages: frames, exception types and (for database errors)
+    the SQLSTATE. Messages are where user data hides (a driver quoting the value it refused, a
+    unique violation quoting the email), so no log line carries them."""
+    _, exc, _ = exc_info
+    parts: list[str] = []
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        frames = "".join(traceback.format_list(traceback.extract_tb(exc.__traceback__)))
+        kind = f"{type(exc).__module__}.{type(exc).__qualname__}"
+        orig = getattr(exc, "orig", None)
+        state = getattr(exc, "sqlstate", None) or getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+        parts.append(f"{frames}{kind}" + (f" (sqlstate {state})" if state else "") + " [message withheld]")
+        exc = exc.__cause__ or exc.__context__
+    return "\n--- caused by ---\n".join(reversed(parts))
 
 
 class JsonFormatter(logging.Formatter):
@@ -28,7 +47,7 @@ class JsonFormatter(logging.Formatter):
             if key not in _STANDARD_ATTRS and not key.startswith("_"):
                 payload[key] = value
         if record.exc_info:
-            payload["exc"] = self.formatException(record.exc_info)
+            payload["exc"] = redacted_exception(record.exc_info)
         return json.dumps(payload, default=str, ensure_ascii=False)
 
 
@@ -43,7 +62,7 @@ class TextFormatter(logging.Formatter):
         base = f"{stamp} {record.levelname:<7} {record.name}: {record.getMessage()}"
         line = f"{base} {extras}" if extras else base
         if record.exc_info:
-            line += "\n" + self.formatException(record.exc_info)
+            line += "\n" + redacted_exception(record.exc_info)
         return line
 
 
