@@ -77,6 +77,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     rate_limit_login_failures: str = "10/900"
     rate_limit_registrations: str = "10/3600"
     rate_limit_email_actions: str = "5/3600"
+    # forgot-password and resend-verification together, per client IP
+    rate_limit_email_actions_per_ip: str = "20/3600"
     rate_limit_widget_session_messages: str = "30/60"
     rate_limit_widget_key_requests: str = "600/60"
 
@@ -131,6 +133,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "rate_limit_login_failures",
             "rate_limit_registrations",
             "rate_limit_email_actions",
+            "rate_limit_email_actions_per_ip",
             "rate_limit_widget_session_messages",
             "rate_limit_widget_key_requests",
         ):

@@ -117,7 +117,9 @@ from kalamna.application.team import (
     VerifyInvitation,
 )
 from kalamna.application.widget import GetWidgetSettings
+from kalamna.adapters.postgres.mail_outbox import MailSealer, SqlaMailOutbox
 from kalamna.application.auth.attempts import AttemptPolicy, PasswordAttempts
+from kalamna.application.mail import DeliverMail, QueueMail, RequeueUnsentMail
 from kalamna.config import Settings, parse_rate
 from kalamna.ports.ai import ChatModel, Embedder, TokenCounter
 from kalamna.ports.analytics import AnalyticsRepository
@@ -126,7 +128,7 @@ from kalamna.ports.health import DependencyProbe
 from kalamna.ports.jobs import JobQueue
 from kalamna.ports.knowledge import BlobStore, ChunkIndex, DocumentSniffer, KnowledgeRepository
 from kalamna.ports.knowledge_processing import Chunker, TextExtractor
-from kalamna.ports.mail import Mailer
+from kalamna.ports.mail import Mailer, MailOutbox
 from kalamna.ports.repositories import (
     ApiCredentialRepository,
     BotConfigRepository,
@@ -285,6 +287,19 @@ class SecurityProvider(Provider):
         return ResetPolicy(ttl=timedelta(seconds=settings.reset_token_ttl_s))
 
     authenticate = provide(AuthenticateAccessToken, scope=Scope.APP)
+
+
+class MailProvider(Provider):
+    """The transactional mail outbox (sealed contents) and its use cases."""
+
+    @provide(scope=Scope.APP)
+    def mail_sealer(self, settings: Settings) -> MailSealer:
+        secret = settings.jwt_secret or settings.internal_token
+        assert secret, "secrets must be resolved before the container starts"
+        return MailSealer(secret)
+
+    outbox = provide(SqlaMailOutbox, provides=MailOutbox, scope=Scope.REQUEST)
+    use_cases = provide_all(QueueMail, DeliverMail, RequeueUnsentMail, scope=Scope.REQUEST)
 
 
 class RepositoryProvider(Provider):
@@ -513,6 +528,7 @@ def providers() -> list[Provider]:
     return [
         InfrastructureProvider(),
         SecurityProvider(),
+        MailProvider(),
         RepositoryProvider(),
         AuthUseCaseProvider(),
         OrganizationUseCaseProvider(),

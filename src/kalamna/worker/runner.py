@@ -6,14 +6,17 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from dishka import AsyncContainer
-from saq import Queue, Worker
+from saq import CronJob, Queue, Worker
 
 from kalamna.config import Settings
 from kalamna.di import prepare
-from kalamna.worker.tasks import TASKS
+from kalamna.application.mail import RequeueUnsentMail
+from kalamna.observability import install_job_log_filter
+from kalamna.worker.tasks import TASKS, requeue_unsent_mail
 
 
 async def build_worker(
@@ -21,14 +24,19 @@ async def build_worker(
 ) -> Worker[Any]:
     queue = await container.get(Queue)
 
+    install_job_log_filter()  # SAQ would log a job's arguments; ours never do
+
     async def startup(ctx: dict[str, Any]) -> None:
         await prepare(container)
         ctx["container"] = container
         ctx["settings"] = settings
+        async with container() as scope:  # mails whose job was lost (e.g. a Redis restart)
+            await (await scope.get(RequeueUnsentMail))(older_than=timedelta(0))
 
     return Worker(
         queue,
         functions=TASKS,
+        cron_jobs=[CronJob(requeue_unsent_mail, cron="* * * * *", timeout=60)],
         concurrency=settings.worker_concurrency,
         startup=startup,
         shutdown_grace_period_s=shutdown_grace_s or settings.worker_shutdown_grace_s,

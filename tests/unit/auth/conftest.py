@@ -17,6 +17,8 @@ from kalamna.adapters.memory.identity import (
     MemoryUnitOfWork,
 )
 from kalamna.adapters.memory.jobs import MemoryJobQueue
+from kalamna.adapters.memory.mail import MemoryMailOutbox
+from kalamna.application.mail import QueueMail
 from kalamna.adapters.memory.security import FixedClock, MemoryRateLimiter, MemoryRevocationStore
 from kalamna.adapters.security.jwt_tokens import JwtAccessTokenIssuer, JwtKey
 from kalamna.adapters.security.passwords import Argon2Parameters, Argon2PasswordHasher
@@ -35,6 +37,7 @@ from kalamna.application.auth.verification import ResendVerification, VerifyEmai
 class Kit:
     store: MemoryStore
     jobs: MemoryJobQueue
+    outbox: MemoryMailOutbox
     clock: FixedClock
     revocations: MemoryRevocationStore
     hasher: Argon2PasswordHasher
@@ -70,12 +73,15 @@ def kit() -> Kit:
     attempts = PasswordAttempts(MemoryRateLimiter(), AttemptPolicy())
     session_issuer = SessionIssuer(issuer, secrets, sessions, clock, SessionPolicy())
     revoke_all = RevokeEverySession(sessions, revocations, clock)
+    outbox = MemoryMailOutbox()
+    mail = QueueMail(outbox, jobs, clock)
     verification = VerificationMailer(
-        tokens, secrets, jobs, links, clock, VerificationPolicy(timedelta(hours=48))
+        tokens, secrets, mail, links, clock, VerificationPolicy(timedelta(hours=48))
     )
     return Kit(
         store=store,
         jobs=jobs,
+        outbox=outbox,
         clock=clock,
         revocations=revocations,
         hasher=hasher,
@@ -86,7 +92,7 @@ def kit() -> Kit:
         resend=ResendVerification(employees, orgs, verification, uow),
         login=Login(employees, orgs, hasher, session_issuer, uow, clock, attempts),
         refresh=RefreshTokens(secrets, sessions, employees, orgs, session_issuer, uow, clock),
-        forgot=ForgotPassword(employees, tokens, secrets, jobs, links, uow, clock, ResetPolicy()),
+        forgot=ForgotPassword(employees, tokens, secrets, mail, links, uow, clock, ResetPolicy()),
         reset=ResetPassword(tokens, secrets, employees, hasher, revoke_all, uow, clock),
         change=ChangePassword(employees, orgs, hasher, revoke_all, session_issuer, uow, clock, attempts),
         authenticate=AuthenticateAccessToken(issuer, revocations),

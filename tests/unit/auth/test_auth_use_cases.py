@@ -22,8 +22,8 @@ PASSWORD = "correct horse battery staple"
 
 
 def mailed_token(kit: Kit, to: str) -> str:
-    job = next(j for j in reversed(kit.jobs.jobs) if j.kwargs["message"]["to"] == to)
-    match = re.search(r"(?:token=|/verify/)([A-Za-z0-9_\-]+)", job.kwargs["message"]["text"])
+    message = kit.outbox.last_to(to)
+    match = re.search(r"(?:token=|/verify/)([A-Za-z0-9_\-]+)", message.text)
     assert match
     return match.group(1)
 

@@ -12,24 +12,36 @@ from uuid import UUID
 
 from advanced_alchemy.types import DateTimeUTC
 from pgvector.sqlalchemy import Vector
-from sqlalchemy import Computed, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    Computed,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB as JsonB
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kalamna.adapters.postgres.base import Base
+from kalamna.domain import limits
 
 
 class OrganizationRow(Base):
     __tablename__ = "organizations"
 
-    name: Mapped[str] = mapped_column(String(200))
-    industry: Mapped[str | None] = mapped_column(String(120))
-    website: Mapped[str | None] = mapped_column(String(500))
+    name: Mapped[str] = mapped_column(String(limits.ORGANIZATION_NAME_MAX))
+    industry: Mapped[str | None] = mapped_column(String(limits.INDUSTRY_MAX))
+    website: Mapped[str | None] = mapped_column(String(limits.WEBSITE_MAX))
     description: Mapped[str | None] = mapped_column(Text)
-    country: Mapped[str | None] = mapped_column(String(80))
-    timezone: Mapped[str | None] = mapped_column(String(64))
-    default_language: Mapped[str | None] = mapped_column(String(35))
+    country: Mapped[str | None] = mapped_column(String(limits.COUNTRY_MAX))
+    timezone: Mapped[str | None] = mapped_column(String(limits.TIMEZONE_MAX))
+    default_language: Mapped[str | None] = mapped_column(String(limits.LANGUAGE_TAG_MAX))
     status: Mapped[str] = mapped_column(String(16), index=True)
 
 
@@ -220,3 +232,14 @@ class ChatFeedbackRow(Base):
     )
     rating: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(Text)
+
+
+class MailOutboxRow(Base):
+    """The transactional mail outbox: ``sealed`` is the encrypted message, dropped once sent."""
+
+    __tablename__ = "mail_outbox"
+    __table_args__ = (Index("ix_mail_outbox_unsent", "created_at", postgresql_where=text("sent_at IS NULL")),)
+
+    kind: Mapped[str] = mapped_column(String(32))
+    sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))

@@ -10,12 +10,12 @@ from datetime import datetime, timedelta
 from kalamna.application.auth.attempts import PasswordAttempts, password_change_bucket
 from kalamna.application.auth.emails import Links, password_reset_email
 from kalamna.application.auth.one_time import issue_one_time_token
+from kalamna.application.mail import QueueMail
 from kalamna.application.auth.sessions import RevokeEverySession, SessionIssuer, TokenPair
 from kalamna.domain.errors import InvalidCredentials, InvalidToken
 from kalamna.domain.identity import EmployeeStatus, normalize_email
 from kalamna.domain.passwords import validate_new_password
 from kalamna.domain.tokens import TokenPurpose
-from kalamna.ports.jobs import JobQueue
 from kalamna.ports.repositories import (
     EmployeeRepository,
     OneTimeTokenRepository,
@@ -40,7 +40,7 @@ class ForgotPassword:
         employees: EmployeeRepository,
         tokens: OneTimeTokenRepository,
         secrets: SecretTokens,
-        jobs: JobQueue,
+        mail: QueueMail,
         links: Links,
         uow: UnitOfWork,
         clock: Clock,
@@ -49,7 +49,7 @@ class ForgotPassword:
         self._employees = employees
         self._tokens = tokens
         self._secrets = secrets
-        self._jobs = jobs
+        self._mail = mail
         self._links = links
         self._uow = uow
         self._clock = clock
@@ -75,7 +75,7 @@ class ForgotPassword:
             self._links.reset_password(raw),
             int(self._policy.ttl.total_seconds() // 60),
         )
-        await self._jobs.enqueue("deliver_email", message=message.to_payload())
+        await self._mail(message, kind="reset_password")
         await self._uow.commit()
         audit.info("password reset requested", extra={"employee_id": str(employee.id)})
 

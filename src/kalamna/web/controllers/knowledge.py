@@ -22,6 +22,7 @@ from kalamna.application.knowledge.entries import (
     UpdateEntry,
     Upload,
 )
+from kalamna.domain import limits
 from kalamna.domain.knowledge import EntryStatus, KnowledgeEntry
 from kalamna.web.errors import ApiError
 from kalamna.web.input_guard import InputRefused, check_text_fields
@@ -30,7 +31,7 @@ from kalamna.web.schemas import ListOut
 
 # Multipart framing around a 10 MiB file; the use case checks the file's own size exactly.
 MAX_REQUEST_BYTES = MAX_UPLOAD_BYTES + 256 * 1024
-Title = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
+Title = Annotated[str, msgspec.Meta(min_length=1, max_length=limits.KNOWLEDGE_TITLE_MAX)]
 Content = Annotated[str, msgspec.Meta(min_length=1, max_length=2_000_000)]
 
 
