@@ -80,7 +80,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # forgot-password and resend-verification together, per client IP
     rate_limit_email_actions_per_ip: str = "20/3600"
     rate_limit_widget_session_messages: str = "30/60"
-    rate_limit_widget_key_requests: str = "600/60"
+    # Each client IP of a widget has its own share, under a larger ceiling for the whole key.
+    rate_limit_widget_key_requests: str = "3000/60"
+    rate_limit_widget_client_requests: str = "120/60"
+    rate_limit_widget_feedback: str = "10/60"
 
     # Mail: "outbox" writes .eml files to data_dir/mail (development); "smtp" sends for real.
     mail_backend: Literal["outbox", "smtp"] = "outbox"
@@ -136,6 +139,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "rate_limit_email_actions_per_ip",
             "rate_limit_widget_session_messages",
             "rate_limit_widget_key_requests",
+            "rate_limit_widget_client_requests",
+            "rate_limit_widget_feedback",
         ):
             try:
                 parse_rate(getattr(self, name))

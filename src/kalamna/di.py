@@ -119,6 +119,7 @@ from kalamna.application.team import (
 from kalamna.application.widget import GetWidgetSettings
 from kalamna.adapters.postgres.mail_outbox import MailSealer, SqlaMailOutbox
 from kalamna.application.auth.attempts import AttemptPolicy, PasswordAttempts
+from kalamna.application.chat.sessions import FeedbackPolicy
 from kalamna.application.mail import DeliverMail, QueueMail, RequeueUnsentMail
 from kalamna.config import Settings, parse_rate
 from kalamna.ports.ai import ChatModel, Embedder, TokenCounter
@@ -250,6 +251,11 @@ class SecurityProvider(Provider):
     @provide(scope=Scope.APP)
     def rate_limiter(self, redis: Redis) -> RateLimiter:
         return RedisRateLimiter(redis)
+
+    @provide(scope=Scope.APP)
+    def feedback_policy(self, settings: Settings) -> FeedbackPolicy:
+        count, window_s = parse_rate(settings.rate_limit_widget_feedback)
+        return FeedbackPolicy(count=count, window_s=window_s)
 
     @provide(scope=Scope.APP)
     def attempt_limiter(self, redis: Redis) -> AttemptLimiter:
