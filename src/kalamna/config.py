@@ -162,12 +162,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             if not getattr(self, name).startswith(("http://", "https://")):
                 problems.append(f"{ENV_PREFIX}{name.upper()}: must be an http(s) URL")
         if self.env == "production":
-            for name in ("jwt_secret", "internal_token"):
-                value = getattr(self, name)
-                if not value or len(value) < 32:
-                    problems.append(
-                        f"{ENV_PREFIX}{name.upper()}: required in production, at least 32 characters"
-                    )
+            problems.extend(_production_problems(self))
         if problems:
             raise SettingsError(problems)
 
@@ -194,6 +189,32 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def blob_dir(self) -> Path:
         return self.data_dir / "blobs"
+
+
+def _weak_secret(value: str | None) -> bool:
+    """Too short, padded, or too few distinct characters (32 spaces, "aaaa…") to be random."""
+    return not value or len(value.strip()) < 32 or value != value.strip() or len(set(value)) < 10
+
+
+def _production_problems(settings: Settings) -> list[str]:
+    """Settings that are fine on a laptop and unsafe in production; each refused by name."""
+    problems: list[str] = []
+    for name in ("jwt_secret", "internal_token"):
+        if _weak_secret(getattr(settings, name)):
+            problems.append(
+                f"{ENV_PREFIX}{name.upper()}: required in production, at least 32 random characters "
+                "(no padding, at least 10 distinct characters)"
+            )
+    if "*" in settings.cors_allow_origins:
+        problems.append(f"{ENV_PREFIX}CORS_ALLOW_ORIGINS: '*' is not allowed in production; list the dashboard origins")
+    for name in ("public_url", "dashboard_url"):
+        if not getattr(settings, name).startswith("https://"):
+            problems.append(f"{ENV_PREFIX}{name.upper()}: must be an https:// URL in production (links in emails)")
+    if settings.mail_backend == "outbox":
+        problems.append(f"{ENV_PREFIX}MAIL_BACKEND: 'outbox' writes .eml files; use 'smtp' in production")
+    elif settings.smtp_security == "none":
+        problems.append(f"{ENV_PREFIX}SMTP_SECURITY: 'none' sends mail (and links) in clear; use starttls or tls")
+    return problems
 
 
 _LIST_FIELDS = {"cors_allow_origins", "trusted_proxies", "jwt_previous_keys"}
