@@ -75,3 +75,47 @@ async def test_invitation_of_a_disabled_inviter_stops_working(
     )
     assert disabled.status_code == 200
     assert await _accept(client, token) == 400
+
+
+async def test_longest_published_values_are_stored_not_500(client: AsyncTestClient, world: World) -> None:
+    """Issue 9 item 10: industry and country as long as published fit their columns."""
+    long = {"industry": "i" * 200, "country": "c" * 200}
+    register = await client.post(
+        "/api/v1/auth/register",
+        json={"organization_name": "Wide", "full_name": "W", "email": "w@x.test", "password": PASSWORD, **long},
+    )
+    assert register.status_code == 201, register.text
+    update = await client.put(f"/api/v1/orgs/{world.org}", json={"name": "Org A", **long}, headers=world.owner.auth)
+    assert update.status_code == 200, update.text
+    created = await client.post(
+        "/api/v1/orgs",
+        json={"organization_name": "C", "owner_email": "c@c.test", "owner_full_name": "C", **long},
+        headers=world.superuser.auth,
+    )
+    assert created.status_code == 201, created.text
+
+
+async def test_mail_to_unverified_addresses_carries_no_registrant_text(
+    client: AsyncTestClient, jobs: MemoryJobQueue
+) -> None:
+    """Issue 9 item 12: a registrant cannot make Kalamna mail a victim their words or links."""
+    response = await client.post(
+        "/api/v1/auth/register",
+        json={
+            "organization_name": "Claim your prize at https://evil.example/now",
+            "full_name": "Visit evil.example today",
+            "email": "victim@x.test",
+            "password": PASSWORD,
+        },
+    )
+    assert response.status_code == 201
+    mail = last_email(jobs, "victim@x.test")
+    for part in (mail["subject"], mail["text"], mail["html"]):
+        assert "evil" not in part and "prize" not in part
+    assert mail["text"].startswith("Hello there,")
+    short = await client.post(
+        "/api/v1/auth/register",
+        json={"organization_name": "Acme", "full_name": "Sara Ali", "email": "sara@x.test", "password": PASSWORD},
+    )
+    assert short.status_code == 201
+    assert last_email(jobs, "sara@x.test")["text"].startswith("Hello Sara Ali,")
