@@ -54,7 +54,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.alter_column(
-        "organizations", "country", existing_type=sa.String(length=limits.COUNTRY_MAX), type_=sa.String(length=80)
+        "organizations",
+        "country",
+        existing_type=sa.String(length=limits.COUNTRY_MAX),
+        type_=sa.String(length=80),
     )
     op.alter_column(
         "organizations",
@@ -62,5 +65,7 @@ def downgrade() -> None:
         existing_type=sa.String(length=limits.INDUSTRY_MAX),
         type_=sa.String(length=120),
     )
-    op.drop_index("ix_mail_outbox_unsent", table_name="mail_outbox", postgresql_where=sa.text("sent_at IS NULL"))
+    op.drop_index(
+        "ix_mail_outbox_unsent", table_name="mail_outbox", postgresql_where=sa.text("sent_at IS NULL")
+    )
     op.drop_table("mail_outbox")

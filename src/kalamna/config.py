@@ -206,14 +206,20 @@ def _production_problems(settings: Settings) -> list[str]:
                 "(no padding, at least 10 distinct characters)"
             )
     if "*" in settings.cors_allow_origins:
-        problems.append(f"{ENV_PREFIX}CORS_ALLOW_ORIGINS: '*' is not allowed in production; list the dashboard origins")
+        problems.append(
+            f"{ENV_PREFIX}CORS_ALLOW_ORIGINS: '*' is not allowed in production; list the dashboard origins"
+        )
     for name in ("public_url", "dashboard_url"):
         if not getattr(settings, name).startswith("https://"):
-            problems.append(f"{ENV_PREFIX}{name.upper()}: must be an https:// URL in production (links in emails)")
+            problems.append(
+                f"{ENV_PREFIX}{name.upper()}: must be an https:// URL in production (links in emails)"
+            )
     if settings.mail_backend == "outbox":
         problems.append(f"{ENV_PREFIX}MAIL_BACKEND: 'outbox' writes .eml files; use 'smtp' in production")
     elif settings.smtp_security == "none":
-        problems.append(f"{ENV_PREFIX}SMTP_SECURITY: 'none' sends mail (and links) in clear; use starttls or tls")
+        problems.append(
+            f"{ENV_PREFIX}SMTP_SECURITY: 'none' sends mail (and links) in clear; use starttls or tls"
+        )
     return problems
 
 

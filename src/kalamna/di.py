@@ -37,6 +37,7 @@ from kalamna.adapters.mail.smtp import SmtpMailer
 from kalamna.adapters.postgres.analytics import SqlaAnalyticsRepository
 from kalamna.adapters.postgres.chunk_index import PgChunkIndex, ensure_vector_index
 from kalamna.adapters.postgres.engine import PostgresProbe, make_engine, make_session_factory
+from kalamna.adapters.postgres.mail_outbox import MailSealer, SqlaMailOutbox
 from kalamna.adapters.postgres.repositories.bot_config import SqlaBotConfigRepository
 from kalamna.adapters.postgres.repositories.chat import SqlaChatRepository
 from kalamna.adapters.postgres.repositories.identity import SqlaEmployeeRepository, SqlaOrganizationRepository
@@ -57,6 +58,7 @@ from kalamna.application.analytics import (
     GetPlatformAnalytics,
     ListUnansweredQuestions,
 )
+from kalamna.application.auth.attempts import AttemptPolicy, PasswordAttempts
 from kalamna.application.auth.emails import Links
 from kalamna.application.auth.login import Login
 from kalamna.application.auth.me import GetMe
@@ -83,6 +85,7 @@ from kalamna.application.chat.generate import GenerateAnswer
 from kalamna.application.chat.prompt import PromptBuilder
 from kalamna.application.chat.sessions import (
     CloseSession,
+    FeedbackPolicy,
     FindSession,
     LeaveFeedback,
     ListMessages,
@@ -95,6 +98,7 @@ from kalamna.application.knowledge.entries import CreateEntry, DeleteEntry, GetE
 from kalamna.application.knowledge.ingestion import ChunkEntry, EmbedEntry, FailIngestion, IngestEntry
 from kalamna.application.knowledge.rebuild import RebuildKnowledge
 from kalamna.application.knowledge.retrieval import BuildContext, RetrievalSettings, SearchKnowledge
+from kalamna.application.mail import DeliverMail, QueueMail, RequeueUnsentMail
 from kalamna.application.organizations import (
     GetBotConfig,
     GetOrganization,
@@ -117,10 +121,6 @@ from kalamna.application.team import (
     VerifyInvitation,
 )
 from kalamna.application.widget import GetWidgetSettings
-from kalamna.adapters.postgres.mail_outbox import MailSealer, SqlaMailOutbox
-from kalamna.application.auth.attempts import AttemptPolicy, PasswordAttempts
-from kalamna.application.chat.sessions import FeedbackPolicy
-from kalamna.application.mail import DeliverMail, QueueMail, RequeueUnsentMail
 from kalamna.config import Settings, parse_rate
 from kalamna.ports.ai import ChatModel, Embedder, TokenCounter
 from kalamna.ports.analytics import AnalyticsRepository

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import re
 import logging
+import re
 import sys
 import time
 import traceback
@@ -29,7 +29,9 @@ def redacted_exception(exc_info: Any) -> str:
         frames = "".join(traceback.format_list(traceback.extract_tb(exc.__traceback__)))
         kind = f"{type(exc).__module__}.{type(exc).__qualname__}"
         orig = getattr(exc, "orig", None)
-        state = getattr(exc, "sqlstate", None) or getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+        state = (
+            getattr(exc, "sqlstate", None) or getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+        )
         parts.append(f"{frames}{kind}" + (f" (sqlstate {state})" if state else "") + " [message withheld]")
         exc = exc.__cause__ or exc.__context__
     return "\n--- caused by ---\n".join(reversed(parts))

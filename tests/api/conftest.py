@@ -1,17 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-
-import pytest
-from dishka import Provider, Scope
-from litestar.testing import AsyncTestClient
-
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from dishka import AsyncContainer
+import pytest
+from dishka import AsyncContainer, Provider, Scope
+from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kalamna.adapters.memory.jobs import MemoryJobQueue
@@ -19,8 +16,8 @@ from kalamna.adapters.postgres.mail_outbox import MailSealer, SqlaMailOutbox
 from kalamna.domain.mail import EmailMessage
 from kalamna.ports.jobs import JobQueue
 from kalamna.ports.mail import MailOutbox
-from kalamna.worker.tasks import request_password_reset, resend_verification
 from kalamna.web.app import create_app, web_container
+from kalamna.worker.tasks import request_password_reset, resend_verification
 
 
 @dataclass
@@ -38,7 +35,10 @@ class RecordingJobs(MemoryJobQueue):
             await _INLINE[task]({"container": self.container}, **kwargs)
 
 
-_INLINE: dict[str, Any] = {"request_password_reset": request_password_reset, "resend_verification": resend_verification}
+_INLINE: dict[str, Any] = {
+    "request_password_reset": request_password_reset,
+    "resend_verification": resend_verification,
+}
 
 
 class RecordingMailOutbox(SqlaMailOutbox):

@@ -13,7 +13,9 @@ pytestmark = pytest.mark.usefixtures("clean_state")
 
 async def _invite(client: AsyncTestClient, inviter_auth: dict[str, str], org: str, email: str) -> str:
     response = await client.post(
-        f"/api/v1/orgs/{org}/employee/invitations", json={"email": email, "role": "owner"}, headers=inviter_auth
+        f"/api/v1/orgs/{org}/employee/invitations",
+        json={"email": email, "role": "owner"},
+        headers=inviter_auth,
     )
     assert response.status_code == 201, response.text
     return str(response.json()["id"])
@@ -82,10 +84,18 @@ async def test_longest_published_values_are_stored_not_500(client: AsyncTestClie
     long = {"industry": "i" * 200, "country": "c" * 200}
     register = await client.post(
         "/api/v1/auth/register",
-        json={"organization_name": "Wide", "full_name": "W", "email": "w@x.test", "password": PASSWORD, **long},
+        json={
+            "organization_name": "Wide",
+            "full_name": "W",
+            "email": "w@x.test",
+            "password": PASSWORD,
+            **long,
+        },
     )
     assert register.status_code == 201, register.text
-    update = await client.put(f"/api/v1/orgs/{world.org}", json={"name": "Org A", **long}, headers=world.owner.auth)
+    update = await client.put(
+        f"/api/v1/orgs/{world.org}", json={"name": "Org A", **long}, headers=world.owner.auth
+    )
     assert update.status_code == 200, update.text
     created = await client.post(
         "/api/v1/orgs",
@@ -115,7 +125,12 @@ async def test_mail_to_unverified_addresses_carries_no_registrant_text(
     assert mail["text"].startswith("Hello there,")
     short = await client.post(
         "/api/v1/auth/register",
-        json={"organization_name": "Acme", "full_name": "Sara Ali", "email": "sara@x.test", "password": PASSWORD},
+        json={
+            "organization_name": "Acme",
+            "full_name": "Sara Ali",
+            "email": "sara@x.test",
+            "password": PASSWORD,
+        },
     )
     assert short.status_code == 201
     assert last_email(jobs, "sara@x.test")["text"].startswith("Hello Sara Ali,")

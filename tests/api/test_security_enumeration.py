@@ -31,7 +31,10 @@ async def queued(services, tmp_path) -> AsyncIterator[tuple[AsyncTestClient, Mem
         yield client, jobs
 
 
-@pytest.mark.parametrize(("path", "task"), [("password/forgot", "request_password_reset"), ("verify/resend", "resend_verification")])
+@pytest.mark.parametrize(
+    ("path", "task"),
+    [("password/forgot", "request_password_reset"), ("verify/resend", "resend_verification")],
+)
 async def test_known_and_unknown_addresses_queue_the_same_lookup(queued, path: str, task: str) -> None:  # type: ignore[no-untyped-def]
     client, jobs = queued
     registered = await client.post(
@@ -54,8 +57,12 @@ async def test_known_and_unknown_addresses_queue_the_same_lookup(queued, path: s
 async def test_forgot_and_resend_share_a_per_ip_limit(queued) -> None:  # type: ignore[no-untyped-def]
     client, _ = queued
     for i in range(3):
-        assert (await client.post("/api/v1/auth/password/forgot", json={"email": f"f{i}@x.test"})).status_code == 202
-        assert (await client.post("/api/v1/auth/verify/resend", json={"email": f"r{i}@x.test"})).status_code == 202
+        assert (
+            await client.post("/api/v1/auth/password/forgot", json={"email": f"f{i}@x.test"})
+        ).status_code == 202
+        assert (
+            await client.post("/api/v1/auth/verify/resend", json={"email": f"r{i}@x.test"})
+        ).status_code == 202
     limited = await client.post("/api/v1/auth/password/forgot", json={"email": "fresh@x.test"})
     assert limited.status_code == 429
     assert limited.json()["code"] == "rate_limited"

@@ -24,7 +24,12 @@ def _assert_control_refused(response: Any, key: str) -> None:
 async def test_control_characters_in_anonymous_bodies_are_422(client: AsyncTestClient, char: str) -> None:
     register = await client.post(
         "/api/v1/auth/register",
-        json={"organization_name": f"Acme{char}", "full_name": "F", "email": "n@x.test", "password": PASSWORD},
+        json={
+            "organization_name": f"Acme{char}",
+            "full_name": "F",
+            "email": "n@x.test",
+            "password": PASSWORD,
+        },
     )
     _assert_control_refused(register, "organization_name")
     login = await client.post("/api/v1/auth/login", json={"email": f"a{char}@x.test", "password": "p"})
@@ -54,7 +59,9 @@ async def test_escaped_backslash_u0000_text_is_not_a_control(client: AsyncTestCl
 async def test_control_characters_in_query_strings_are_422(client: AsyncTestClient, world: World) -> None:
     response = await client.get("/api/v1/orgs?q=a%00b", headers=world.superuser.auth)
     _assert_control_refused(response, "q")
-    response = await client.get(f"/api/v1/orgs/{world.org}/knowledge-bases?status=%01", headers=world.owner.auth)
+    response = await client.get(
+        f"/api/v1/orgs/{world.org}/knowledge-bases?status=%01", headers=world.owner.auth
+    )
     _assert_control_refused(response, "status")
 
 
@@ -73,7 +80,7 @@ async def test_control_characters_in_multipart_fields_are_422_and_leave_no_file(
     _assert_control_refused(titled, "title")
     boundary = "kalamnaboundary"
     raw = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\x00.txt\"\r\n"
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a\x00.txt"\r\n'
         f"Content-Type: text/plain\r\n\r\nhello there\r\n--{boundary}--\r\n"
     ).encode()
     named = await client.post(
@@ -82,8 +89,11 @@ async def test_control_characters_in_multipart_fields_are_422_and_leave_no_file(
         headers={**world.owner.auth, "Content-Type": f"multipart/form-data; boundary={boundary}"},
     )
     _assert_control_refused(named, "file.filename")
-    blobs = Path(settings.blob_dir)
-    assert not blobs.exists() or not [p for p in blobs.rglob("*") if p.is_file()]
+    assert _stored_files(Path(settings.blob_dir)) == []
+
+
+def _stored_files(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
 
 
 async def test_deeply_nested_json_is_400(client: AsyncTestClient) -> None:
@@ -114,7 +124,9 @@ async def test_huge_offsets_are_422(client: AsyncTestClient, world: World) -> No
 
 async def test_doubled_slashes_are_normalised_before_routing_and_cors(client: AsyncTestClient) -> None:
     for path in ("//api/v1/chat/config", "/api/v1//chat/config", "/api/v1/chat//config"):
-        response = await client.get("http://testserver.local" + path, headers={"Origin": "https://evil.example", "X-API-Key": "nope"})
+        response = await client.get(
+            "http://testserver.local" + path, headers={"Origin": "https://evil.example", "X-API-Key": "nope"}
+        )
         assert response.status_code == 401, (path, response.text)
         # The widget's rule applies (no allow-origin for an unverified key), not the dashboard's "*".
         assert "access-control-allow-origin" not in response.headers, path

@@ -72,8 +72,12 @@ async def test_superuser_password_change_ends_the_basic_auth_cache(
     settings,  # type: ignore[no-untyped-def]
 ) -> None:
     await make_superuser(settings)
-    assert (await client.get("/admin/queues/api/queues", headers=basic(ROOT_EMAIL, ROOT_PASSWORD))).status_code == 200
-    tokens = (await client.post("/api/v1/auth/login", json={"email": ROOT_EMAIL, "password": ROOT_PASSWORD})).json()
+    assert (
+        await client.get("/admin/queues/api/queues", headers=basic(ROOT_EMAIL, ROOT_PASSWORD))
+    ).status_code == 200
+    tokens = (
+        await client.post("/api/v1/auth/login", json={"email": ROOT_EMAIL, "password": ROOT_PASSWORD})
+    ).json()
     changed = await client.post(
         "/api/v1/auth/password/change",
         json={"current_password": ROOT_PASSWORD, "new_password": "another superuser passphrase"},
@@ -82,5 +86,7 @@ async def test_superuser_password_change_ends_the_basic_auth_cache(
     assert changed.status_code == 200
     old = await client.get("/admin/queues/api/queues", headers=basic(ROOT_EMAIL, ROOT_PASSWORD))
     assert old.status_code == 401
-    new = await client.get("/admin/queues/api/queues", headers=basic(ROOT_EMAIL, "another superuser passphrase"))
+    new = await client.get(
+        "/admin/queues/api/queues", headers=basic(ROOT_EMAIL, "another superuser passphrase")
+    )
     assert new.status_code == 200

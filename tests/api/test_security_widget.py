@@ -69,7 +69,9 @@ async def test_feedback_is_rate_limited_per_conversation(client: AsyncTestClient
     assert token_only.status_code == 429
 
 
-async def test_feedback_is_refused_for_a_suspended_organization(client: AsyncTestClient, world: World) -> None:
+async def test_feedback_is_refused_for_a_suspended_organization(
+    client: AsyncTestClient, world: World
+) -> None:
     key = await _key(client, world)
     session = await _session(client, key)
     suspended = await client.patch(
@@ -85,7 +87,9 @@ async def test_feedback_is_refused_for_a_suspended_organization(client: AsyncTes
     assert response.json()["code"] == "organization_suspended"
 
 
-async def test_a_missing_session_token_is_401_naming_the_header(client: AsyncTestClient, world: World) -> None:
+async def test_a_missing_session_token_is_401_naming_the_header(
+    client: AsyncTestClient, world: World
+) -> None:
     key = await _key(client, world)
     session = await _session(client, key)
     for method, path in (

@@ -10,9 +10,9 @@ from email import policy
 import pytest
 
 from kalamna.adapters.memory.jobs import MemoryJobQueue
+from kalamna.application.mail import QueueMail
 from kalamna.di import make_container
 from kalamna.domain.mail import EmailMessage
-from kalamna.application.mail import QueueMail
 from kalamna.ports.jobs import JobQueue
 from kalamna.ports.repositories import UnitOfWork
 from kalamna.worker.runner import in_process_worker

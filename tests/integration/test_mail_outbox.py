@@ -71,7 +71,7 @@ async def test_the_raw_token_is_neither_in_redis_nor_readable_in_the_database(se
             kind = (await redis.type(key)).decode()
             if kind == "string":
                 assert TOKEN.encode() not in (await redis.get(key) or b"")
-        job_keys = [k for k in await redis.keys("saq:job:*")]
+        job_keys = list(await redis.keys("saq:job:*"))
         assert job_keys, "the delivery job is queued"
         payload = await redis.get(job_keys[0])
         assert str(mail_id).encode() in payload
@@ -110,7 +110,9 @@ async def test_a_worker_started_with_mails_waiting_sends_each_once(settings, mai
             await asyncio.sleep(1.0)
     finally:
         await container.close()
-    assert sorted(mailer.sent) == sorted([f"queued{i}@x.test" for i in range(4)] + ["lost0@x.test", "lost1@x.test"])
+    assert sorted(mailer.sent) == sorted(
+        [f"queued{i}@x.test" for i in range(4)] + ["lost0@x.test", "lost1@x.test"]
+    )
 
 
 async def test_concurrent_deliveries_of_one_mail_send_it_once(settings) -> None:  # type: ignore[no-untyped-def]

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import msgspec
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 MAX_DEPTH = 32
 # Bodies above this are not inspected here; the handlers' own size limits refuse them.
@@ -92,7 +92,9 @@ def _header(scope: Scope, name: bytes) -> str:
     return ""
 
 
-async def send_error(send: Send, status: int, code: str, detail: str, fields: list[dict[str, str]] | None) -> None:
+async def send_error(
+    send: Send, status: int, code: str, detail: str, fields: list[dict[str, str]] | None
+) -> None:
     body: dict[str, Any] = {"status_code": status, "code": code, "detail": detail}
     if fields:
         body["extra"] = {"fields": fields}
@@ -153,11 +155,10 @@ async def _buffer(receive: Receive) -> tuple[list[bytes], bool]:
 def _replay(chunks: list[bytes], complete: bool, receive: Receive) -> Receive:
     pending = list(chunks)
 
-    async def replay() -> Message:
+    async def replay() -> Any:
         if pending:
             body = pending.pop(0)
-            message: Any = {"type": "http.request", "body": body, "more_body": bool(pending) or not complete}
-            return message  # type: ignore[no-any-return]
+            return {"type": "http.request", "body": body, "more_body": bool(pending) or not complete}
         return await receive()
 
     return replay
@@ -167,12 +168,12 @@ def normalise_path_middleware(app: ASGIApp) -> ASGIApp:
     """Collapse repeated slashes once, for everything downstream (routing, CORS, rate limits)."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in ("http", "websocket") and "//" in scope.get("path", ""):  # type: ignore[comparison-overlap]
-            path = _SLASHES.sub("/", scope["path"])
+        if scope["type"] in ("http", "websocket") and "//" in scope.get("path", ""):
+            changed: Any = {**scope, "path": _SLASHES.sub("/", scope["path"])}
             raw = scope.get("raw_path")
-            scope = {**scope, "path": path}  # type: ignore[assignment]
             if raw:
-                scope["raw_path"] = _SLASHES.sub("/", raw.decode("latin-1")).encode("latin-1")  # type: ignore[typeddict-unknown-key]
+                changed["raw_path"] = _SLASHES.sub("/", raw.decode("latin-1")).encode("latin-1")
+            scope = changed
         await app(scope, receive, send)
 
     return middleware

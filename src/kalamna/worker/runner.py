@@ -12,9 +12,9 @@ from typing import Any
 from dishka import AsyncContainer
 from saq import CronJob, Queue, Worker
 
+from kalamna.application.mail import RequeueUnsentMail
 from kalamna.config import Settings
 from kalamna.di import prepare
-from kalamna.application.mail import RequeueUnsentMail
 from kalamna.observability import install_job_log_filter
 from kalamna.worker.tasks import TASKS, requeue_unsent_mail
 

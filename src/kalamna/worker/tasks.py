@@ -9,9 +9,9 @@ from uuid import UUID
 
 from dishka import AsyncContainer
 
-from kalamna.application.knowledge.ingestion import FailIngestion, IngestEntry
 from kalamna.application.auth.passwords import ForgotPassword
 from kalamna.application.auth.verification import ResendVerification
+from kalamna.application.knowledge.ingestion import FailIngestion, IngestEntry
 from kalamna.application.mail import DeliverMail, RequeueUnsentMail
 
 Context = dict[str, Any]

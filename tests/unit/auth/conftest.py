@@ -18,7 +18,6 @@ from kalamna.adapters.memory.identity import (
 )
 from kalamna.adapters.memory.jobs import MemoryJobQueue
 from kalamna.adapters.memory.mail import MemoryMailOutbox
-from kalamna.application.mail import QueueMail
 from kalamna.adapters.memory.security import FixedClock, MemoryRateLimiter, MemoryRevocationStore
 from kalamna.adapters.security.jwt_tokens import JwtAccessTokenIssuer, JwtKey
 from kalamna.adapters.security.passwords import Argon2Parameters, Argon2PasswordHasher
@@ -31,6 +30,7 @@ from kalamna.application.auth.principal import AuthenticateAccessToken
 from kalamna.application.auth.registration import RegisterOrganization, VerificationMailer, VerificationPolicy
 from kalamna.application.auth.sessions import RefreshTokens, RevokeEverySession, SessionIssuer, SessionPolicy
 from kalamna.application.auth.verification import ResendVerification, VerifyEmail
+from kalamna.application.mail import QueueMail
 
 
 @dataclass

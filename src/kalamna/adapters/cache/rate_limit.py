@@ -56,7 +56,10 @@ class RedisRateLimiter:
         except (RedisError, OSError) as exc:
             raise DependencyUnavailable("Rate limits cannot be checked right now.") from exc
         return RateLimitDecision(
-            allowed=bool(taken), limit=limit, remaining=max(0, limit - int(count)), reset_after_s=max(1, int(ttl))
+            allowed=bool(taken),
+            limit=limit,
+            remaining=max(0, limit - int(count)),
+            reset_after_s=max(1, int(ttl)),
         )
 
     async def release(self, bucket: str) -> None:

@@ -259,7 +259,10 @@ class MemoryInvitationRepository:
     async def revoke_pending(self, organization_id: UUID, now: datetime) -> list[UUID]:
         revoked = []
         for invitation in self._store.invitations.values():
-            if invitation.organization_id == organization_id and invitation.status(now) is InvitationStatus.PENDING:
+            if (
+                invitation.organization_id == organization_id
+                and invitation.status(now) is InvitationStatus.PENDING
+            ):
                 invitation.revoke(now)
                 revoked.append(invitation.id)
         return revoked

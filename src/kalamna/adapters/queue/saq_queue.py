@@ -18,8 +18,20 @@ TASK_OPTIONS: dict[str, dict[str, Any]] = {
     # A mail job carries only its outbox id; delivery is idempotent, so retries are safe.
     "deliver_email": {"timeout": 30, "retries": 6, "retry_delay": 2.0, "retry_backoff": True, "ttl": 60},
     # The account lookups behind forgot-password and resend-verification (they carry an email).
-    "request_password_reset": {"timeout": 30, "retries": 3, "retry_delay": 2.0, "retry_backoff": True, "ttl": 60},
-    "resend_verification": {"timeout": 30, "retries": 3, "retry_delay": 2.0, "retry_backoff": True, "ttl": 60},
+    "request_password_reset": {
+        "timeout": 30,
+        "retries": 3,
+        "retry_delay": 2.0,
+        "retry_backoff": True,
+        "ttl": 60,
+    },
+    "resend_verification": {
+        "timeout": 30,
+        "retries": 3,
+        "retry_delay": 2.0,
+        "retry_backoff": True,
+        "ttl": 60,
+    },
     # Big documents embed for minutes offline; progress updates keep the heartbeat fresh.
     "ingest_entry": {
         "timeout": 3600,

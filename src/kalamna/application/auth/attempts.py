@@ -37,7 +37,9 @@ class PasswordAttempts:
 
     async def reserve(self, bucket: str) -> RateLimitDecision:
         """Take one attempt or raise ``RateLimited``."""
-        decision = await self._limiter.reserve(bucket, limit=self._policy.limit, window_s=self._policy.window_s)
+        decision = await self._limiter.reserve(
+            bucket, limit=self._policy.limit, window_s=self._policy.window_s
+        )
         if not decision.allowed:
             raise RateLimited(decision.reset_after_s, budget=_budget(decision))
         return decision

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 from kalamna.application.auth.attempts import PasswordAttempts, password_change_bucket
 from kalamna.application.auth.emails import Links, password_reset_email
 from kalamna.application.auth.one_time import issue_one_time_token
-from kalamna.application.mail import QueueMail
 from kalamna.application.auth.sessions import RevokeEverySession, SessionIssuer, TokenPair
+from kalamna.application.mail import QueueMail
 from kalamna.domain.errors import InvalidCredentials, InvalidToken
 from kalamna.domain.identity import EmployeeStatus, normalize_email
 from kalamna.domain.passwords import validate_new_password

@@ -237,7 +237,9 @@ class AuthController(Controller):
         sign_in: FromDishka[Login],
         settings: FromDishka[Settings],
     ) -> Response[LoginOut]:
-        signed_in = await sign_in(data.email, data.password, client_ip=client_ip(request, TrustedProxies(settings.trusted_proxies)))
+        signed_in = await sign_in(
+            data.email, data.password, client_ip=client_ip(request, TrustedProxies(settings.trusted_proxies))
+        )
         headers = {}
         if signed_in.budget is not None:
             limit, remaining, reset = signed_in.budget

@@ -94,10 +94,16 @@ class WidgetIn(msgspec.Struct, forbid_unknown_fields=True):
 class BotConfigIn(msgspec.Struct, forbid_unknown_fields=True):
     """Every field optional: omitted fields keep their value."""
 
-    bot_name: Annotated[str, msgspec.Meta(min_length=1, max_length=limits.BOT_NAME_MAX)] | msgspec.UnsetType = msgspec.UNSET
+    bot_name: (
+        Annotated[str, msgspec.Meta(min_length=1, max_length=limits.BOT_NAME_MAX)] | msgspec.UnsetType
+    ) = msgspec.UNSET
     welcome_message: Annotated[str, msgspec.Meta(max_length=1000)] | msgspec.UnsetType = msgspec.UNSET
-    tone: Annotated[str, msgspec.Meta(min_length=1, max_length=limits.TONE_MAX)] | msgspec.UnsetType = msgspec.UNSET
-    language: Annotated[str, msgspec.Meta(min_length=2, max_length=limits.LANGUAGE_TAG_MAX)] | msgspec.UnsetType = msgspec.UNSET
+    tone: Annotated[str, msgspec.Meta(min_length=1, max_length=limits.TONE_MAX)] | msgspec.UnsetType = (
+        msgspec.UNSET
+    )
+    language: (
+        Annotated[str, msgspec.Meta(min_length=2, max_length=limits.LANGUAGE_TAG_MAX)] | msgspec.UnsetType
+    ) = msgspec.UNSET
     instructions: Annotated[str, msgspec.Meta(max_length=4000)] | msgspec.UnsetType = msgspec.UNSET
     fallback_message: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)] | msgspec.UnsetType = (
         msgspec.UNSET
