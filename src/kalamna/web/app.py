@@ -15,6 +15,7 @@ from litestar.types import ControllerRouterHandler
 from kalamna import __version__
 from kalamna.config import Settings
 from kalamna.di import make_container, prepare
+from kalamna.web import openapi_contract
 from kalamna.web.admin_queues import admin_queues
 from kalamna.web.controllers.analytics import ANALYTICS_HANDLERS
 from kalamna.web.controllers.auth import AuthController
@@ -92,6 +93,7 @@ def create_app(
         logging_config=None,  # kalamna.observability owns logging
     )
     setup_dishka(container, app)
+    openapi_contract.install(app)
     # Outermost, so that unmatched routes (404/405) get a request id, CORS headers and a log line too.
     # The path is normalised before CORS and routing see it; bad input is refused inside CORS (so a
     # browser can read the 422) but before any handler.
