@@ -130,3 +130,14 @@ async def test_doubled_slashes_are_normalised_before_routing_and_cors(client: As
         assert response.status_code == 401, (path, response.text)
         # The widget's rule applies (no allow-origin for an unverified key), not the dashboard's "*".
         assert "access-control-allow-origin" not in response.headers, path
+
+
+async def test_options_lists_every_method_of_a_path(client: AsyncTestClient, world: World) -> None:
+    response = await client.options(f"/api/v1/orgs/{world.org}")
+    assert response.status_code == 204
+    assert response.headers["allow"] == "GET, OPTIONS, PATCH, PUT"
+    login = await client.options("/api/v1/auth/login")
+    assert login.headers["allow"] == "OPTIONS, POST"
+    employees = await client.options(f"/api/v1/orgs/{world.org}/employee/{world.staff.employee_id}")
+    assert employees.headers["allow"] == "DELETE, GET, OPTIONS, PATCH"
+    assert (await client.options("/api/v1/nope")).status_code == 404

@@ -29,6 +29,7 @@ from kalamna.web.cors import cors_middleware
 from kalamna.web.errors import EXCEPTION_HANDLERS
 from kalamna.web.input_guard import input_guard_middleware, normalise_path_middleware
 from kalamna.web.middleware import request_id_middleware
+from kalamna.web.options import allow_map, options_middleware
 from kalamna.web.security import WebProvider
 from kalamna.worker.runner import in_process_worker
 
@@ -97,6 +98,7 @@ def create_app(
     # Outermost, so that unmatched routes (404/405) get a request id, CORS headers and a log line too.
     # The path is normalised before CORS and routing see it; bad input is refused inside CORS (so a
     # browser can read the 422) but before any handler.
-    guarded = cors_middleware(input_guard_middleware(app.asgi_handler), settings.cors_allow_origins)
+    routed = options_middleware(app.asgi_handler, allow_map(app.routes))
+    guarded = cors_middleware(input_guard_middleware(routed), settings.cors_allow_origins)
     app.asgi_handler = request_id_middleware(normalise_path_middleware(guarded))
     return app
