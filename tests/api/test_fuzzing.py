@@ -69,7 +69,9 @@ def _build(client: asgi.ASGIClient, jobs: RecordingJobs, internal_token: str) ->
     world = World(client, jobs, internal_token)
     org, owner = world.register("owner@fuzz.test", "Fuzz")
     invited = client.post(
-        f"/api/v1/orgs/{org}/employee/invitations", json={"email": "staff@fuzz.test", "role": "staff"}, headers=owner
+        f"/api/v1/orgs/{org}/employee/invitations",
+        json={"email": "staff@fuzz.test", "role": "staff"},
+        headers=owner,
     )
     assert invited.status_code == 201, invited.text
     accepted = client.post(
@@ -79,7 +81,9 @@ def _build(client: asgi.ASGIClient, jobs: RecordingJobs, internal_token: str) ->
     assert accepted.status_code == 201, accepted.text
     staff = {"Authorization": f"Bearer {accepted.json()['access_token']}"}
     entry = client.post(
-        f"/api/v1/orgs/{org}/knowledge-bases", json={"title": "Hours", "content": "We open at nine."}, headers=owner
+        f"/api/v1/orgs/{org}/knowledge-bases",
+        json={"title": "Hours", "content": "We open at nine."},
+        headers=owner,
     )
     assert entry.status_code == 201, entry.text
     key = client.post(f"/api/v1/orgs/{org}/credentials", headers=owner).json()["api_key"]
@@ -110,7 +114,9 @@ def _headers(ctx: dict[str, Any], method: str, path: str) -> dict[str, str]:
         return ctx["widget"]
     if (method, path) in _DESTRUCTIVE:
         return ctx["world"].login("spare@fuzz.test")
-    if path in ("/api/v1/orgs", "/api/v1/analytics") or (method == "PATCH" and path == "/api/v1/orgs/{org_id}"):
+    if path in ("/api/v1/orgs", "/api/v1/analytics") or (
+        method == "PATCH" and path == "/api/v1/orgs/{org_id}"
+    ):
         return ctx["root"]
     if method == "GET" and path.startswith("/api/v1/orgs/{org_id}"):
         return ctx["staff"]
@@ -120,7 +126,9 @@ def _headers(ctx: dict[str, Any], method: str, path: str) -> dict[str, str]:
 def _path_parameters(ctx: dict[str, Any], method: str, path: str) -> dict[str, str]:
     values = {"session_id": ctx["session_id"], "kb_id": ctx["kb_id"]}
     # Status and rotation changes land on the spare organization, so the run keeps its credentials.
-    values["org_id"] = ctx["spare_org"] if method == "PATCH" and path == "/api/v1/orgs/{org_id}" else ctx["org"]
+    values["org_id"] = (
+        ctx["spare_org"] if method == "PATCH" and path == "/api/v1/orgs/{org_id}" else ctx["org"]
+    )
     if method == "POST" and path == "/api/v1/orgs/{org_id}/credentials":
         values["org_id"] = ctx["spare_org"]
     return values
@@ -137,7 +145,9 @@ def _fuzz(operation: Any, mode: GenerationMode, ctx: dict[str, Any], failures: l
         headers_for = lambda: _headers(ctx, method, path)  # noqa: E731
     wanted = {k: v for k, v in _path_parameters(ctx, method, path).items() if "{" + k + "}" in path}
     strategy = operation.as_strategy(generation_mode=mode, path_parameters=wanted or None)
-    checks = [_check(name) for name in (POSITIVE_CHECKS if mode is GenerationMode.POSITIVE else NEGATIVE_CHECKS)]
+    checks = [
+        _check(name) for name in (POSITIVE_CHECKS if mode is GenerationMode.POSITIVE else NEGATIVE_CHECKS)
+    ]
     calls = 0
 
     @given(case=strategy)

@@ -104,7 +104,10 @@ def _knowledge_bodies() -> dict[str, Any]:
                 "schema": {
                     "type": "object",
                     "required": ["title", "content"],
-                    "properties": {"title": title, "content": {"type": "string", "minLength": 1, "maxLength": 2_000_000}},
+                    "properties": {
+                        "title": title,
+                        "content": {"type": "string", "minLength": 1, "maxLength": 2_000_000},
+                    },
                     "additionalProperties": False,
                 }
             },
@@ -113,7 +116,11 @@ def _knowledge_bodies() -> dict[str, Any]:
                     "type": "object",
                     "required": ["file"],
                     "properties": {
-                        "file": {"type": "string", "format": "binary", "description": "PDF, DOCX, HTML or text, at most 10 MiB"},
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "PDF, DOCX, HTML or text, at most 10 MiB",
+                        },
                         "title": {"type": "string", "maxLength": limits.KNOWLEDGE_TITLE_MAX},
                     },
                 }

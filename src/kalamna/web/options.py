@@ -22,7 +22,9 @@ def allow_map(routes: Iterable[Any]) -> list[tuple[re.Pattern[str], str]]:
         route_methods = getattr(route, "methods", None)
         if not route_methods:
             continue
-        pattern = "^" + _PARAM.sub("[^/]+", re.escape(route.path).replace(r"\{", "{").replace(r"\}", "}")) + "/?$"
+        pattern = (
+            "^" + _PARAM.sub("[^/]+", re.escape(route.path).replace(r"\{", "{").replace(r"\}", "}")) + "/?$"
+        )
         methods.setdefault(pattern, set()).update(m.upper() for m in route_methods)
     return [
         (re.compile(pattern), ", ".join(sorted(found | {"OPTIONS"})))

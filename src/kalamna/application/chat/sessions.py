@@ -142,20 +142,20 @@ class LeaveFeedback:
         organization = await self._organizations.get(session.organization_id)
         if organization is None or organization.status is not OrganizationStatus.ACTIVE:
             raise OrganizationSuspended()
-        decision = await self._limiter.hit(
-            f"widget-feedback:{session.id}", limit=self._policy.count, window_s=self._policy.window_s
-        )
-        if not decision.allowed:
-            raise RateLimited(
-                decision.reset_after_s,
-                budget=(decision.limit, decision.remaining, decision.reset_after_s),
-            )
         check_rating(rating)
         if message_id is not None and not await self._chats.message_in_session(
             session.organization_id, session.id, message_id
         ):
             raise InvalidInput(
                 "That message is not part of this conversation.", extra={"fields": [{"key": "message_id"}]}
+            )
+        decision = await self._limiter.hit(  # counts accepted ratings: they feed analytics
+            f"widget-feedback:{session.id}", limit=self._policy.count, window_s=self._policy.window_s
+        )
+        if not decision.allowed:
+            raise RateLimited(
+                decision.reset_after_s,
+                budget=(decision.limit, decision.remaining, decision.reset_after_s),
             )
         feedback = Feedback(
             id=new_id(),
