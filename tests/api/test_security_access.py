@@ -62,6 +62,14 @@ async def test_invitation_of_a_removed_inviter_stops_working(
     assert removed.status_code == 204
     assert (await client.get(f"/api/v1/auth/invitations/verify/{token}")).status_code == 400
     assert await _accept(client, token) == 400
+    # An active owner who re-sends it vouches for it: the new link works.
+    listed = await client.get(f"/api/v1/orgs/{world.org}/employee/invitations", headers=world.owner.auth)
+    invitation_id = next(i["id"] for i in listed.json()["items"] if i["email"] == "crony@a.test")
+    resent = await client.post(
+        f"/api/v1/orgs/{world.org}/employee/invitations/{invitation_id}/resend", headers=world.owner.auth
+    )
+    assert resent.status_code == 202
+    assert await _accept(client, token_from(last_email(jobs, "crony@a.test"))) == 201
 
 
 async def test_invitation_of_a_disabled_inviter_stops_working(

@@ -209,6 +209,7 @@ class ResendInvitation:
             invitation.renew(self._clock.now() + self._sender.policy.ttl)
         except InvalidToken as exc:
             raise InvalidInput(exc.detail) from exc
+        invitation.invited_by = principal.employee_id  # whoever re-sends it now vouches for it
         await self._invitations.save(invitation)
         sender = await self._employees.get(principal.employee_id)
         await self._sender.send(invitation, organization, sender.full_name if sender else "Kalamna")

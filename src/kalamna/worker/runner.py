@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -11,6 +12,7 @@ from typing import Any
 
 from dishka import AsyncContainer
 from saq import CronJob, Queue, Worker
+from sqlalchemy.exc import SQLAlchemyError
 
 from kalamna.application.mail import RequeueUnsentMail
 from kalamna.config import Settings
@@ -30,8 +32,12 @@ async def build_worker(
         await prepare(container)
         ctx["container"] = container
         ctx["settings"] = settings
-        async with container() as scope:  # mails whose job was lost (e.g. a Redis restart)
-            await (await scope.get(RequeueUnsentMail))(older_than=timedelta(0))
+        try:  # mails whose job was lost (e.g. a Redis restart); the cron job retries every minute
+            async with container() as scope:
+                await (await scope.get(RequeueUnsentMail))(older_than=timedelta(0))
+        except (SQLAlchemyError, OSError) as exc:
+            log = logging.getLogger("kalamna.mail")
+            log.warning("unsent mails not re-queued at start: %s", type(exc).__name__)
 
     return Worker(
         queue,
