@@ -79,8 +79,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     rate_limit_login_failures: str = "10/900"
     rate_limit_registrations: str = "10/3600"
     rate_limit_email_actions: str = "5/3600"
+    # forgot-password and resend-verification together, per client IP
+    rate_limit_email_actions_per_ip: str = "20/3600"
     rate_limit_widget_session_messages: str = "30/60"
-    rate_limit_widget_key_requests: str = "600/60"
+    # Each client IP of a widget has its own share, under a larger ceiling for the whole key.
+    rate_limit_widget_key_requests: str = "3000/60"
+    rate_limit_widget_client_requests: str = "120/60"
+    rate_limit_widget_feedback: str = "10/60"
 
     # Mail: "outbox" writes .eml files to data_dir/mail (development); "smtp" sends for real.
     mail_backend: Literal["outbox", "smtp"] = "outbox"
@@ -147,8 +152,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "rate_limit_login_failures",
             "rate_limit_registrations",
             "rate_limit_email_actions",
+            "rate_limit_email_actions_per_ip",
             "rate_limit_widget_session_messages",
             "rate_limit_widget_key_requests",
+            "rate_limit_widget_client_requests",
+            "rate_limit_widget_feedback",
         ):
             try:
                 parse_rate(getattr(self, name))
@@ -173,12 +181,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         if self.webhook_max_attempts < 1 or self.webhook_timeout_s <= 0 or self.webhook_retry_base_s < 0:
             problems.append(f"{ENV_PREFIX}WEBHOOK_*: attempts >= 1, timeout > 0 and retry base >= 0")
         if self.env == "production":
-            for name in ("jwt_secret", "internal_token"):
-                value = getattr(self, name)
-                if not value or len(value) < 32:
-                    problems.append(
-                        f"{ENV_PREFIX}{name.upper()}: required in production, at least 32 characters"
-                    )
+            problems.extend(_production_problems(self))
         if problems:
             raise SettingsError(problems)
 
@@ -219,6 +222,38 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def blob_dir(self) -> Path:
         return self.data_dir / "blobs"
+
+
+def _weak_secret(value: str | None) -> bool:
+    """Too short, padded, or too few distinct characters (32 spaces, "aaaa…") to be random."""
+    return not value or len(value.strip()) < 32 or value != value.strip() or len(set(value)) < 10
+
+
+def _production_problems(settings: Settings) -> list[str]:
+    """Settings that are fine on a laptop and unsafe in production; each refused by name."""
+    problems: list[str] = []
+    for name in ("jwt_secret", "internal_token"):
+        if _weak_secret(getattr(settings, name)):
+            problems.append(
+                f"{ENV_PREFIX}{name.upper()}: required in production, at least 32 random characters "
+                "(no padding, at least 10 distinct characters)"
+            )
+    if "*" in settings.cors_allow_origins:
+        problems.append(
+            f"{ENV_PREFIX}CORS_ALLOW_ORIGINS: '*' is not allowed in production; list the dashboard origins"
+        )
+    for name in ("public_url", "dashboard_url"):
+        if not getattr(settings, name).startswith("https://"):
+            problems.append(
+                f"{ENV_PREFIX}{name.upper()}: must be an https:// URL in production (links in emails)"
+            )
+    if settings.mail_backend == "outbox":
+        problems.append(f"{ENV_PREFIX}MAIL_BACKEND: 'outbox' writes .eml files; use 'smtp' in production")
+    elif settings.smtp_security == "none":
+        problems.append(
+            f"{ENV_PREFIX}SMTP_SECURITY: 'none' sends mail (and links) in clear; use starttls or tls"
+        )
+    return problems
 
 
 _LIST_FIELDS = {"cors_allow_origins", "trusted_proxies", "jwt_previous_keys"}

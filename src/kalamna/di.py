@@ -37,6 +37,7 @@ from kalamna.adapters.mail.smtp import SmtpMailer
 from kalamna.adapters.postgres.analytics import SqlaAnalyticsRepository
 from kalamna.adapters.postgres.chunk_index import PgChunkIndex, ensure_vector_index
 from kalamna.adapters.postgres.engine import PostgresProbe, make_engine, make_session_factory
+from kalamna.adapters.postgres.mail_outbox import MailSealer, SqlaMailOutbox
 from kalamna.adapters.postgres.repositories.bot_config import SqlaBotConfigRepository
 from kalamna.adapters.postgres.repositories.chat import SqlaChatRepository
 from kalamna.adapters.postgres.repositories.identity import SqlaEmployeeRepository, SqlaOrganizationRepository
@@ -57,6 +58,7 @@ from kalamna.application.analytics import (
     GetPlatformAnalytics,
     ListUnansweredQuestions,
 )
+from kalamna.application.auth.attempts import AttemptPolicy, PasswordAttempts
 from kalamna.application.auth.emails import Links
 from kalamna.application.auth.login import Login
 from kalamna.application.auth.me import GetMe
@@ -83,6 +85,7 @@ from kalamna.application.chat.generate import GenerateAnswer
 from kalamna.application.chat.prompt import PromptBuilder
 from kalamna.application.chat.sessions import (
     CloseSession,
+    FeedbackPolicy,
     FindSession,
     LeaveFeedback,
     ListMessages,
@@ -95,6 +98,7 @@ from kalamna.application.knowledge.entries import CreateEntry, DeleteEntry, GetE
 from kalamna.application.knowledge.ingestion import ChunkEntry, EmbedEntry, FailIngestion, IngestEntry
 from kalamna.application.knowledge.rebuild import RebuildKnowledge
 from kalamna.application.knowledge.retrieval import BuildContext, RetrievalSettings, SearchKnowledge
+from kalamna.application.mail import DeliverMail, QueueMail, RequeueUnsentMail
 from kalamna.application.organizations import (
     GetBotConfig,
     GetOrganization,
@@ -117,7 +121,7 @@ from kalamna.application.team import (
     VerifyInvitation,
 )
 from kalamna.application.widget import GetWidgetSettings
-from kalamna.config import Settings
+from kalamna.config import Settings, parse_rate
 from kalamna.ports.ai import ChatModel, Embedder, TokenCounter
 from kalamna.ports.analytics import AnalyticsRepository
 from kalamna.ports.chat import ChatRepository
@@ -125,7 +129,7 @@ from kalamna.ports.health import DependencyProbe
 from kalamna.ports.jobs import JobQueue
 from kalamna.ports.knowledge import BlobStore, ChunkIndex, DocumentSniffer, KnowledgeRepository
 from kalamna.ports.knowledge_processing import Chunker, TextExtractor
-from kalamna.ports.mail import Mailer
+from kalamna.ports.mail import Mailer, MailOutbox
 from kalamna.ports.repositories import (
     ApiCredentialRepository,
     BotConfigRepository,
@@ -138,6 +142,7 @@ from kalamna.ports.repositories import (
 )
 from kalamna.ports.security import (
     AccessTokenIssuer,
+    AttemptLimiter,
     Clock,
     PasswordHasher,
     RateLimiter,
@@ -248,6 +253,22 @@ class SecurityProvider(Provider):
         return RedisRateLimiter(redis)
 
     @provide(scope=Scope.APP)
+    def feedback_policy(self, settings: Settings) -> FeedbackPolicy:
+        count, window_s = parse_rate(settings.rate_limit_widget_feedback)
+        return FeedbackPolicy(count=count, window_s=window_s)
+
+    @provide(scope=Scope.APP)
+    def attempt_limiter(self, redis: Redis) -> AttemptLimiter:
+        return RedisRateLimiter(redis)
+
+    @provide(scope=Scope.APP)
+    def attempt_policy(self, settings: Settings) -> AttemptPolicy:
+        count, window_s = parse_rate(settings.rate_limit_login_failures)
+        return AttemptPolicy(limit=count, window_s=window_s)
+
+    password_attempts = provide(PasswordAttempts, scope=Scope.APP)
+
+    @provide(scope=Scope.APP)
     def links(self, settings: Settings) -> Links:
         return Links(public_url=settings.base_url, dashboard_url=settings.dashboard_url or settings.base_url)
 
@@ -272,6 +293,19 @@ class SecurityProvider(Provider):
         return ResetPolicy(ttl=timedelta(seconds=settings.reset_token_ttl_s))
 
     authenticate = provide(AuthenticateAccessToken, scope=Scope.APP)
+
+
+class MailProvider(Provider):
+    """The transactional mail outbox (sealed contents) and its use cases."""
+
+    @provide(scope=Scope.APP)
+    def mail_sealer(self, settings: Settings) -> MailSealer:
+        secret = settings.jwt_secret or settings.internal_token
+        assert secret, "secrets must be resolved before the container starts"
+        return MailSealer(secret)
+
+    outbox = provide(SqlaMailOutbox, provides=MailOutbox, scope=Scope.REQUEST)
+    use_cases = provide_all(QueueMail, DeliverMail, RequeueUnsentMail, scope=Scope.REQUEST)
 
 
 class RepositoryProvider(Provider):
@@ -506,6 +540,7 @@ def providers() -> list[Provider]:
     return [
         InfrastructureProvider(),
         SecurityProvider(),
+        MailProvider(),
         RepositoryProvider(),
         AuthUseCaseProvider(),
         OrganizationUseCaseProvider(),

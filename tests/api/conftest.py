@@ -1,25 +1,77 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
 
 import pytest
-from dishka import Provider, Scope
+from dishka import AsyncContainer, Provider, Scope
 from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kalamna.adapters.memory.jobs import MemoryJobQueue
+from kalamna.adapters.postgres.mail_outbox import MailSealer, SqlaMailOutbox
+from kalamna.domain.mail import EmailMessage
 from kalamna.ports.jobs import JobQueue
+from kalamna.ports.mail import MailOutbox
 from kalamna.web.app import create_app, web_container
+from kalamna.worker.tasks import request_password_reset, resend_verification
+
+
+@dataclass
+class RecordingJobs(MemoryJobQueue):
+    """Jobs are recorded instead of run, so tests can read the emails (and their tokens); the
+    account lookups behind forgot-password and resend-verification run at once, in their own unit
+    of work, as the worker would run them."""
+
+    container: AsyncContainer | None = None
+    mails: dict[str, dict[str, str]] = field(default_factory=dict)  # outbox id -> rendered mail
+
+    async def enqueue(self, task: str, *, key: str | None = None, **kwargs: Any) -> None:
+        await super().enqueue(task, key=key, **kwargs)
+        if task in _INLINE and self.container is not None:
+            await _INLINE[task]({"container": self.container}, **kwargs)
+
+
+_INLINE: dict[str, Any] = {
+    "request_password_reset": request_password_reset,
+    "resend_verification": resend_verification,
+}
+
+
+class RecordingMailOutbox(SqlaMailOutbox):
+    """The real outbox, which also remembers each rendered mail for the test to read."""
+
+    jobs: RecordingJobs
+
+    async def add(self, message: EmailMessage, *, kind: str, now: datetime) -> UUID:
+        mail_id = await super().add(message, kind=kind, now=now)
+        self.jobs.mails[str(mail_id)] = message.to_payload()
+        return mail_id
 
 
 @pytest.fixture
-def jobs() -> MemoryJobQueue:
-    """Jobs are recorded instead of run, so tests can read the emails (and their tokens)."""
-    return MemoryJobQueue()
+def jobs() -> RecordingJobs:
+    return RecordingJobs()
 
 
 def recording_jobs(jobs: MemoryJobQueue) -> Provider:
+    assert isinstance(jobs, RecordingJobs)
     provider = Provider(scope=Scope.APP)
-    provider.provide(lambda: jobs, provides=JobQueue)
+
+    def queue(container: AsyncContainer) -> JobQueue:
+        jobs.container = container
+        return jobs
+
+    def outbox(session: AsyncSession, sealer: MailSealer) -> MailOutbox:
+        recording = RecordingMailOutbox(session, sealer)
+        recording.jobs = jobs
+        return recording
+
+    provider.provide(queue, provides=JobQueue)
+    provider.provide(outbox, provides=MailOutbox, scope=Scope.REQUEST)
     return provider
 
 

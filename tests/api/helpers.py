@@ -13,12 +13,24 @@ from kalamna.adapters.memory.jobs import MemoryJobQueue
 PASSWORD = "correct horse battery staple"
 
 
+def emails_to(jobs: MemoryJobQueue, to: str) -> list[dict[str, str]]:
+    """Mails queued for ``to``, oldest first: the delivery job names an outbox row, whose rendered
+    content the test's recording outbox kept (see ``tests/api/conftest.py``)."""
+    mails: dict[str, dict[str, str]] = getattr(jobs, "mails", {})
+    found = []
+    for job in jobs.jobs:
+        if job.task == "deliver_email":
+            message = mails.get(job.kwargs["outbox_id"])
+            if message is not None and message["to"] == to:
+                found.append(message)
+    return found
+
+
 def last_email(jobs: MemoryJobQueue, to: str) -> dict[str, str]:
-    for job in reversed(jobs.jobs):
-        if job.task == "deliver_email" and job.kwargs["message"]["to"] == to:
-            message: dict[str, str] = job.kwargs["message"]
-            return message
-    raise AssertionError(f"no email to {to}")
+    found = emails_to(jobs, to)
+    if not found:
+        raise AssertionError(f"no email to {to}")
+    return found[-1]
 
 
 def token_from(message: dict[str, str]) -> str:

@@ -10,9 +10,11 @@ from email import policy
 import pytest
 
 from kalamna.adapters.memory.jobs import MemoryJobQueue
+from kalamna.application.mail import QueueMail
 from kalamna.di import make_container
 from kalamna.domain.mail import EmailMessage
 from kalamna.ports.jobs import JobQueue
+from kalamna.ports.repositories import UnitOfWork
 from kalamna.worker.runner import in_process_worker
 
 
@@ -31,8 +33,9 @@ async def test_enqueued_email_is_delivered_by_the_worker(settings, clean_state) 
         to="owner@example.com", subject="Hello", text="Plain body", html="<p>HTML body</p>"
     )
     try:
-        queue = await container.get(JobQueue)
-        await queue.enqueue("deliver_email", message=message.to_payload())
+        async with container() as scope:
+            await (await scope.get(QueueMail))(message, kind="test")
+            await (await scope.get(UnitOfWork)).commit()
         async with in_process_worker(settings, container):
             await wait_for(lambda: outbox.exists() and any(outbox.glob("*.eml")))
     finally:
@@ -60,9 +63,9 @@ async def job_queue(request, settings, clean_state):  # type: ignore[no-untyped-
 
 async def test_contract_same_key_is_enqueued_once(job_queue) -> None:  # type: ignore[no-untyped-def]
     queue, saq_queue = job_queue
-    await queue.enqueue("deliver_email", key="mail:1", message={"to": "a@b.c"})
-    await queue.enqueue("deliver_email", key="mail:1", message={"to": "a@b.c"})
-    await queue.enqueue("deliver_email", key="mail:2", message={"to": "a@b.c"})
+    await queue.enqueue("deliver_email", key="mail:1", outbox_id="1")
+    await queue.enqueue("deliver_email", key="mail:1", outbox_id="1")
+    await queue.enqueue("deliver_email", key="mail:2", outbox_id="1")
     if saq_queue is not None:
         assert await saq_queue.count("queued") == 2
     else:

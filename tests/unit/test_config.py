@@ -62,3 +62,47 @@ def test_dotenv_is_read_and_environment_wins(tmp_path: Path) -> None:
     assert settings.port == 9002
     assert settings.host == "0.0.0.0"
     assert settings.cors_allow_origins == ["https://a.example", "https://b.example"]
+
+
+def test_unsafe_production_settings_are_refused_each_by_name(tmp_path: Path) -> None:
+    """Issue 9 item 11."""
+    with pytest.raises(SettingsError) as refused:
+        load_settings(
+            {
+                "KALAMNA_ENV": "production",
+                "KALAMNA_DATA_DIR": str(tmp_path),
+                "KALAMNA_JWT_SECRET": " " * 32,
+                "KALAMNA_INTERNAL_TOKEN": "a" * 40,
+                "KALAMNA_CORS_ALLOW_ORIGINS": "*",
+                "KALAMNA_PUBLIC_URL": "http://api.example",
+                "KALAMNA_DASHBOARD_URL": "http://app.example",
+                "KALAMNA_MAIL_BACKEND": "outbox",
+            },
+            dotenv=None,
+        )
+    named = {problem.split(":", 1)[0] for problem in refused.value.problems}
+    assert named == {
+        "KALAMNA_JWT_SECRET",
+        "KALAMNA_INTERNAL_TOKEN",
+        "KALAMNA_CORS_ALLOW_ORIGINS",
+        "KALAMNA_PUBLIC_URL",
+        "KALAMNA_DASHBOARD_URL",
+        "KALAMNA_MAIL_BACKEND",
+    }
+
+
+def test_safe_production_settings_start(tmp_path: Path) -> None:
+    settings = load_settings(
+        {
+            "KALAMNA_ENV": "production",
+            "KALAMNA_DATA_DIR": str(tmp_path),
+            "KALAMNA_JWT_SECRET": "Zq3v8Lr1Wx0Pn7Ks5Hd2Tb9Mc4Fy6Ga1Qe8",
+            "KALAMNA_INTERNAL_TOKEN": "Hk2Pw9Xn4Rt7Lm1Vb6Cs3Dq8Zf5Jy0Ge7",
+            "KALAMNA_CORS_ALLOW_ORIGINS": "https://app.example",
+            "KALAMNA_PUBLIC_URL": "https://api.example",
+            "KALAMNA_DASHBOARD_URL": "https://app.example",
+            "KALAMNA_MAIL_BACKEND": "smtp",
+        },
+        dotenv=None,
+    )
+    assert settings.env == "production"

@@ -17,7 +17,13 @@ from kalamna.domain.ids import new_id
 from kalamna.domain.invitations import Invitation
 from kalamna.domain.pages import Page, PageRequest
 from kalamna.domain.policy import Action
-from kalamna.ports.repositories import BotConfigRepository, OrganizationRepository, UnitOfWork
+from kalamna.ports.repositories import (
+    BotConfigRepository,
+    InvitationRepository,
+    OneTimeTokenRepository,
+    OrganizationRepository,
+    UnitOfWork,
+)
 from kalamna.ports.security import Clock, RevocationStore
 
 audit = logging.getLogger("kalamna.audit")
@@ -84,11 +90,15 @@ class AdministerOrganization:
     def __init__(
         self,
         organizations: OrganizationRepository,
+        invitations: InvitationRepository,
+        tokens: OneTimeTokenRepository,
         revocations: RevocationStore,
         uow: UnitOfWork,
         clock: Clock,
     ) -> None:
         self._organizations = organizations
+        self._invitations = invitations
+        self._tokens = tokens
         self._revocations = revocations
         self._uow = uow
         self._clock = clock
@@ -119,6 +129,9 @@ class AdministerOrganization:
             )
         organization.updated_at = now
         await self._organizations.save(organization)
+        if suspending:  # pending invitations die with the suspension: reactivation does not revive them
+            for invitation_id in await self._invitations.revoke_pending(organization.id, now):
+                await self._tokens.revoke_for_invitation(invitation_id, now)
         if suspending:  # before the commit: if Redis is down nothing changes, rather than half of it
             await self._revocations.revoke_organization_before(organization.id, now.timestamp())
         await self._uow.commit()

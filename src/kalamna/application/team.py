@@ -13,15 +13,22 @@ from kalamna.application.auth.login import SignedIn
 from kalamna.application.auth.one_time import issue_one_time_token
 from kalamna.application.auth.principal import Principal
 from kalamna.application.auth.sessions import RevokeEverySession, SessionIssuer
+from kalamna.application.mail import QueueMail
 from kalamna.domain.errors import EmailTaken, InvalidInput, InvalidToken, LastOwner, NotFound
-from kalamna.domain.identity import Employee, EmployeeStatus, Organization, Role, normalize_email
+from kalamna.domain.identity import (
+    Employee,
+    EmployeeStatus,
+    Organization,
+    OrganizationStatus,
+    Role,
+    normalize_email,
+)
 from kalamna.domain.ids import new_id
 from kalamna.domain.invitations import Invitation, InvitationStatus
 from kalamna.domain.pages import Page, PageRequest
 from kalamna.domain.passwords import validate_new_password
 from kalamna.domain.policy import Action
 from kalamna.domain.tokens import OneTimeToken, TokenPurpose
-from kalamna.ports.jobs import JobQueue
 from kalamna.ports.repositories import (
     EmployeeRepository,
     InvitationRepository,
@@ -46,14 +53,14 @@ class InvitationSender:
         self,
         tokens: OneTimeTokenRepository,
         secrets: SecretTokens,
-        jobs: JobQueue,
+        mail: QueueMail,
         links: Links,
         clock: Clock,
         policy: InvitationPolicy,
     ) -> None:
         self._tokens = tokens
         self._secrets = secrets
-        self._jobs = jobs
+        self._mail = mail
         self._links = links
         self._clock = clock
         self.policy = policy
@@ -77,7 +84,7 @@ class InvitationSender:
             self._links.accept_invitation(raw),
             self.policy.ttl.days,
         )
-        await self._jobs.enqueue("deliver_email", message=message.to_payload())
+        await self._mail(message, kind="invitation")
 
 
 class InviteEmployee:
@@ -202,6 +209,7 @@ class ResendInvitation:
             invitation.renew(self._clock.now() + self._sender.policy.ttl)
         except InvalidToken as exc:
             raise InvalidInput(exc.detail) from exc
+        invitation.invited_by = principal.employee_id  # whoever re-sends it now vouches for it
         await self._invitations.save(invitation)
         sender = await self._employees.get(principal.employee_id)
         await self._sender.send(invitation, organization, sender.full_name if sender else "Kalamna")
@@ -223,12 +231,14 @@ class _InvitationTokens:
         secrets: SecretTokens,
         invitations: InvitationRepository,
         organizations: OrganizationRepository,
+        employees: EmployeeRepository,
         clock: Clock,
     ) -> None:
         self._tokens = tokens
         self._secrets = secrets
         self._invitations = invitations
         self._organizations = organizations
+        self._employees = employees
         self._clock = clock
 
     async def load(self, raw_token: str) -> tuple[OneTimeToken, Invitation, Organization]:
@@ -242,9 +252,18 @@ class _InvitationTokens:
             raise InvalidToken()
         invitation.ensure_pending(now)
         organization = await self._organizations.get(invitation.organization_id)
-        if organization is None:
+        if organization is None or organization.status is not OrganizationStatus.ACTIVE:
             raise InvalidToken()
+        await self._ensure_inviter_active(invitation)
         return token, invitation, organization
+
+    async def _ensure_inviter_active(self, invitation: Invitation) -> None:
+        """An invitation speaks for its inviter: once they are removed or disabled, it stops working."""
+        inviter = await self._employees.get(invitation.invited_by) if invitation.invited_by else None
+        if inviter is None or inviter.status is not EmployeeStatus.ACTIVE:
+            raise InvalidToken()
+        if not inviter.is_superuser and inviter.organization_id != invitation.organization_id:
+            raise InvalidToken()
 
 
 class VerifyInvitation(_InvitationTokens):
@@ -257,8 +276,7 @@ class VerifyInvitation(_InvitationTokens):
         employees: EmployeeRepository,
         clock: Clock,
     ) -> None:
-        super().__init__(tokens, secrets, invitations, organizations, clock)
-        self._employees = employees
+        super().__init__(tokens, secrets, invitations, organizations, employees, clock)
 
     async def __call__(self, raw_token: str) -> InvitationDetails:
         _, invitation, organization = await self.load(raw_token)
@@ -281,8 +299,7 @@ class AcceptInvitation(_InvitationTokens):
         uow: UnitOfWork,
         clock: Clock,
     ) -> None:
-        super().__init__(tokens, secrets, invitations, organizations, clock)
-        self._employees = employees
+        super().__init__(tokens, secrets, invitations, organizations, employees, clock)
         self._hasher = hasher
         self._sessions = sessions
         self._uow = uow

@@ -67,6 +67,8 @@ class UnreadableDocument(InvalidInput):
 class InvalidCredentials(DomainError):
     code = "invalid_credentials"
     default_detail = "The email or password is incorrect."
+    #: (limit, remaining, reset_after_s) of the failed-attempt budget this failure was counted in.
+    budget: tuple[int, int, int] | None = None
 
 
 class NotAuthenticated(DomainError):
@@ -120,9 +122,13 @@ class RateLimited(DomainError):
     code = "rate_limited"
     default_detail = "Too many requests; try again later."
 
-    def __init__(self, retry_after_s: int, detail: str | None = None) -> None:
+    def __init__(
+        self, retry_after_s: int, detail: str | None = None, *, budget: tuple[int, int, int] | None = None
+    ) -> None:
         super().__init__(detail)
         self.retry_after_s = retry_after_s
+        #: (limit, remaining, reset_after_s), sent as X-RateLimit-* headers
+        self.budget = budget
 
 
 class LastOwner(DomainError):

@@ -128,6 +128,10 @@ class InvitationRepository(Protocol):
         self, organization_id: UUID, *, status: InvitationStatus | None, now: datetime, page: PageRequest
     ) -> Page[Invitation]: ...
 
+    async def revoke_pending(self, organization_id: UUID, now: datetime) -> list[UUID]:
+        """Revoke every pending invitation of an organization (suspension); returns their ids."""
+        ...
+
 
 class ApiCredentialRepository(Protocol):
     async def add(self, credential: ApiCredential) -> None: ...

@@ -92,6 +92,18 @@ class RateLimiter(Protocol):
         ...
 
 
+class AttemptLimiter(Protocol):
+    """Reserve-then-verify budgets for password guesses, atomic across every process."""
+
+    async def reserve(self, bucket: str, *, limit: int, window_s: int) -> RateLimitDecision:
+        """Take one attempt in one atomic step, unless ``limit`` are already taken in the window."""
+        ...
+
+    async def release(self, bucket: str) -> None:
+        """Give a reserved attempt back (it succeeded: only failures count)."""
+        ...
+
+
 class Clock(Protocol):
     def now(self) -> datetime: ...
 

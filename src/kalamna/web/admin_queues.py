@@ -1,8 +1,9 @@
 """SAQ's web UI at ``/admin/queues``, behind HTTP Basic with a superuser's email and password.
 
 Successful credentials are remembered per process for a minute (keyed by a digest of the header) so
-that the UI's polling does not run argon2 on every call; failures count against the same per-email
-and per-IP budget as ``/auth/login``.
+that the UI's polling does not run argon2 on every call; each cache hit still asks the shared
+revocation store, so a password change ends it everywhere at once. Attempts are reserved against the
+same per-email and per-IP budget as ``/auth/login`` before the password is verified.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ import base64
 import binascii
 import hashlib
 import time
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
+from uuid import UUID
 
 from dishka import AsyncContainer
 from litestar import asgi
@@ -22,12 +25,21 @@ from saq import Queue
 from kalamna.application.auth.superuser import AuthenticateSuperuser
 from kalamna.config import Settings
 from kalamna.domain.errors import DomainError
-from kalamna.ports.security import RateLimiter
-from kalamna.web.security import settings_limit
+from kalamna.ports.security import AccessClaims, RevocationStore
+from kalamna.web.security import TrustedProxies, client_ip_of_scope
 
 MOUNT_PATH = "/admin/queues"
 _CACHE_TTL_S = 60.0
-_verified: dict[str, float] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class _Verified:
+    expires: float
+    employee_id: UUID
+    verified_at: float
+
+
+_verified: dict[str, _Verified] = {}
 _ui: dict[str, Any] = {}
 
 
@@ -64,21 +76,31 @@ async def _authorised(scope: Scope, container: AsyncContainer) -> bool:
     if creds is None:
         return False
     digest = hashlib.sha256(f"{creds[0]}\0{creds[1]}".encode()).hexdigest()
-    if _verified.get(digest, 0.0) > time.monotonic():
-        return True
+    cached = _verified.get(digest)
+    if cached is not None and cached.expires > time.monotonic():
+        # A password change (or disable) since then puts a "not before" on the employee in the
+        # shared revocation store: the cache of every process ends at once.
+        revocations = await container.get(RevocationStore)
+        claims = AccessClaims(
+            subject=cached.employee_id,
+            organization_id=None,
+            role="superuser",
+            jti=f"basic:{digest}",
+            issued_at=cached.verified_at,
+            expires_at=cached.verified_at + _CACHE_TTL_S,
+        )
+        if not await revocations.is_revoked(claims):
+            return True
+        _verified.pop(digest, None)
     settings = await container.get(Settings)
-    limiter = await container.get(RateLimiter)
-    limit = settings_limit(settings, "login_failures")
-    client = scope.get("client") or ("unknown", 0)
-    bucket = f"login-fail:{hashlib.sha256(creds[0].strip().lower().encode()).hexdigest()[:32]}:{client[0]}"
-    if not (await limiter.peek(bucket, limit=limit.count, window_s=limit.window_s)).allowed:
-        return False
-    try:
-        await (await container.get(AuthenticateSuperuser))(*creds)
-    except DomainError:
-        await limiter.hit(bucket, limit=limit.count, window_s=limit.window_s)
-        return False
-    _verified[digest] = time.monotonic() + _CACHE_TTL_S
+    client = client_ip_of_scope(scope, TrustedProxies(settings.trusted_proxies))
+    async with container() as request_scope:
+        authenticate = await request_scope.get(AuthenticateSuperuser)
+        try:
+            employee = await authenticate(*creds, client_ip=client)
+        except DomainError:
+            return False
+    _verified[digest] = _Verified(time.monotonic() + _CACHE_TTL_S, employee.id, time.time())
     return True
 
 

@@ -14,6 +14,7 @@ from litestar.types import ControllerRouterHandler
 from kalamna import __version__
 from kalamna.config import Settings
 from kalamna.di import make_container, prepare
+from kalamna.web import openapi_contract
 from kalamna.web.admin_queues import admin_queues
 from kalamna.web.controllers.analytics import ANALYTICS_HANDLERS
 from kalamna.web.controllers.auth import AuthController
@@ -26,8 +27,10 @@ from kalamna.web.controllers.team import TeamController
 from kalamna.web.controllers.widget import WidgetController
 from kalamna.web.cors import cors_middleware
 from kalamna.web.errors import EXCEPTION_HANDLERS
+from kalamna.web.input_guard import input_guard_middleware, normalise_path_middleware
 from kalamna.web.metrics import metrics_handler, metrics_middleware
 from kalamna.web.middleware import request_id_middleware
+from kalamna.web.options import allow_map, options_middleware
 from kalamna.web.security import WebProvider
 from kalamna.worker.runner import in_process_worker
 
@@ -109,8 +112,11 @@ def create_app(
         logging_config=None,  # kalamna.observability owns logging
     )
     setup_dishka(container, app)
+    openapi_contract.install(app)
     # Outermost, so that unmatched routes (404/405) get a request id, CORS headers and a log line too.
-    app.asgi_handler = request_id_middleware(
-        metrics_middleware(cors_middleware(app.asgi_handler, settings.cors_allow_origins))
-    )
+    # The path is normalised before CORS and routing see it; bad input is refused inside CORS (so a
+    # browser can read the 422) but before any handler.
+    routed = options_middleware(app.asgi_handler, allow_map(app.routes))
+    guarded = cors_middleware(input_guard_middleware(routed), settings.cors_allow_origins)
+    app.asgi_handler = request_id_middleware(normalise_path_middleware(metrics_middleware(guarded)))
     return app

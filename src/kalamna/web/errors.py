@@ -15,7 +15,7 @@ from litestar.exceptions import (
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from kalamna.domain.errors import DomainError
+from kalamna.domain.errors import DomainError, RateLimited
 
 logger = logging.getLogger("kalamna.web")
 
@@ -114,9 +114,25 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
     return error_response(status, code, detail, exc.extra if status < 500 else None, headers)
 
 
+def budget_headers(exc: DomainError) -> dict[str, str]:
+    """X-RateLimit-* (and Retry-After once refused) for errors that carry an attempt budget."""
+    headers: dict[str, str] = {}
+    budget = getattr(exc, "budget", None)
+    if budget is not None:
+        limit, remaining, reset = budget
+        headers |= {
+            "X-RateLimit-Limit": str(limit),
+            "X-RateLimit-Remaining": str(remaining),
+            "X-RateLimit-Reset": str(reset),
+        }
+    if isinstance(exc, RateLimited):
+        headers["Retry-After"] = str(max(1, exc.retry_after_s))
+    return headers
+
+
 def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
     status = DOMAIN_STATUS.get(exc.code, 409)
-    return error_response(status, exc.code, exc.detail, exc.extra)
+    return error_response(status, exc.code, exc.detail, exc.extra, budget_headers(exc) or None)
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:

@@ -52,9 +52,20 @@ def client_ip(request: Request[Any, Any, Any], proxies: TrustedProxies) -> str:
     """The socket peer, unless it is a trusted proxy: then the right-most untrusted hop of
     X-Forwarded-For. A client cannot spoof its way past a counter by sending the header itself."""
     peer = request.client.host if request.client else "unknown"
+    return _resolve(peer, request.headers.get("x-forwarded-for", ""), proxies)
+
+
+def client_ip_of_scope(scope: Any, proxies: TrustedProxies) -> str:
+    """``client_ip`` for plain ASGI handlers."""
+    client = scope.get("client") or ("unknown", 0)
+    forwarded = next((v for k, v in scope["headers"] if k == b"x-forwarded-for"), b"").decode("latin-1")
+    return _resolve(str(client[0]), forwarded, proxies)
+
+
+def _resolve(peer: str, forwarded: str, proxies: TrustedProxies) -> str:
     if not proxies.trusts(peer):
         return peer
-    hops = [hop.strip() for hop in request.headers.get("x-forwarded-for", "").split(",") if hop.strip()]
+    hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
     for hop in reversed(hops):
         if not proxies.trusts(hop):
             return hop

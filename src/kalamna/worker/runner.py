@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from dishka import AsyncContainer
-from saq import Queue, Worker
+from saq import CronJob, Queue, Worker
+from sqlalchemy.exc import SQLAlchemyError
 
+from kalamna.application.mail import RequeueUnsentMail
 from kalamna.config import Settings
 from kalamna.di import prepare
+from kalamna.observability import install_job_log_filter
 from kalamna.worker.job_metrics import count_job
-from kalamna.worker.tasks import TASKS
+from kalamna.worker.tasks import TASKS, requeue_unsent_mail
 
 
 async def build_worker(
@@ -22,14 +27,23 @@ async def build_worker(
 ) -> Worker[Any]:
     queue = await container.get(Queue)
 
+    install_job_log_filter()  # SAQ would log a job's arguments; ours never do
+
     async def startup(ctx: dict[str, Any]) -> None:
         await prepare(container)
         ctx["container"] = container
         ctx["settings"] = settings
+        try:  # mails whose job was lost (e.g. a Redis restart); the cron job retries every minute
+            async with container() as scope:
+                await (await scope.get(RequeueUnsentMail))(older_than=timedelta(0))
+        except (SQLAlchemyError, OSError) as exc:
+            log = logging.getLogger("kalamna.mail")
+            log.warning("unsent mails not re-queued at start: %s", type(exc).__name__)
 
     return Worker(
         queue,
         functions=TASKS,
+        cron_jobs=[CronJob(requeue_unsent_mail, cron="* * * * *", timeout=60)],
         concurrency=settings.worker_concurrency,
         startup=startup,
         after_process=count_job,

@@ -9,9 +9,10 @@ from uuid import UUID
 
 from dishka import AsyncContainer
 
+from kalamna.application.auth.passwords import ForgotPassword
+from kalamna.application.auth.verification import ResendVerification
 from kalamna.application.knowledge.ingestion import FailIngestion, IngestEntry
-from kalamna.domain.mail import EmailMessage
-from kalamna.ports.mail import Mailer
+from kalamna.application.mail import DeliverMail, RequeueUnsentMail
 
 Context = dict[str, Any]
 
@@ -21,11 +22,29 @@ def _container(ctx: Context) -> AsyncContainer:
     return container
 
 
-async def deliver_email(ctx: Context, *, message: dict[str, str]) -> None:
-    """Send one email. Raises on failure so SAQ retries with backoff."""
+async def deliver_email(ctx: Context, *, outbox_id: str) -> bool:
+    """Send one outbox mail, at most once (see ``application.mail``). Raises on failure so SAQ
+    retries with backoff; the job carries only the outbox id, never the message or its token."""
     async with _container(ctx)() as scope:
-        mailer = await scope.get(Mailer)
-        await mailer.send(EmailMessage.from_payload(message))
+        return await (await scope.get(DeliverMail))(UUID(outbox_id))
+
+
+async def requeue_unsent_mail(ctx: Context) -> int:
+    """Queue again every mail whose job was lost; run at worker start and every minute."""
+    async with _container(ctx)() as scope:
+        return await (await scope.get(RequeueUnsentMail))()
+
+
+async def request_password_reset(ctx: Context, *, email: str) -> None:
+    """The lookup behind ``POST /auth/password/forgot``, off the request path (no timing oracle)."""
+    async with _container(ctx)() as scope:
+        await (await scope.get(ForgotPassword))(email)
+
+
+async def resend_verification(ctx: Context, *, email: str) -> None:
+    """The lookup behind ``POST /auth/verify/resend``, off the request path."""
+    async with _container(ctx)() as scope:
+        await (await scope.get(ResendVerification))(email)
 
 
 async def ingest_entry(ctx: Context, *, entry_id: str, version: int) -> str:
@@ -64,4 +83,11 @@ def _more_tasks() -> list[Any]:
     return [deliver_webhook]
 
 
-TASKS: list[Any] = [deliver_email, ingest_entry, *_more_tasks()]
+TASKS: list[Any] = [
+    deliver_email,
+    ingest_entry,
+    requeue_unsent_mail,
+    request_password_reset,
+    resend_verification,
+    *_more_tasks(),
+]

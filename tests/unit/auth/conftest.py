@@ -17,10 +17,12 @@ from kalamna.adapters.memory.identity import (
     MemoryUnitOfWork,
 )
 from kalamna.adapters.memory.jobs import MemoryJobQueue
-from kalamna.adapters.memory.security import FixedClock, MemoryRevocationStore
+from kalamna.adapters.memory.mail import MemoryMailOutbox
+from kalamna.adapters.memory.security import FixedClock, MemoryRateLimiter, MemoryRevocationStore
 from kalamna.adapters.security.jwt_tokens import JwtAccessTokenIssuer, JwtKey
 from kalamna.adapters.security.passwords import Argon2Parameters, Argon2PasswordHasher
 from kalamna.adapters.security.secrets import RandomSecretTokens
+from kalamna.application.auth.attempts import AttemptPolicy, PasswordAttempts
 from kalamna.application.auth.emails import Links
 from kalamna.application.auth.login import Login
 from kalamna.application.auth.passwords import ChangePassword, ForgotPassword, ResetPassword, ResetPolicy
@@ -28,12 +30,14 @@ from kalamna.application.auth.principal import AuthenticateAccessToken
 from kalamna.application.auth.registration import RegisterOrganization, VerificationMailer, VerificationPolicy
 from kalamna.application.auth.sessions import RefreshTokens, RevokeEverySession, SessionIssuer, SessionPolicy
 from kalamna.application.auth.verification import ResendVerification, VerifyEmail
+from kalamna.application.mail import QueueMail
 
 
 @dataclass
 class Kit:
     store: MemoryStore
     jobs: MemoryJobQueue
+    outbox: MemoryMailOutbox
     clock: FixedClock
     revocations: MemoryRevocationStore
     hasher: Argon2PasswordHasher
@@ -66,14 +70,18 @@ def kit() -> Kit:
     issuer = JwtAccessTokenIssuer(
         current=JwtKey("k1", "HS256", "s" * 48, "s" * 48), issuer="kalamna", audience="kalamna-api"
     )
+    attempts = PasswordAttempts(MemoryRateLimiter(), AttemptPolicy())
     session_issuer = SessionIssuer(issuer, secrets, sessions, clock, SessionPolicy())
     revoke_all = RevokeEverySession(sessions, revocations, clock)
+    outbox = MemoryMailOutbox()
+    mail = QueueMail(outbox, jobs, clock)
     verification = VerificationMailer(
-        tokens, secrets, jobs, links, clock, VerificationPolicy(timedelta(hours=48))
+        tokens, secrets, mail, links, clock, VerificationPolicy(timedelta(hours=48))
     )
     return Kit(
         store=store,
         jobs=jobs,
+        outbox=outbox,
         clock=clock,
         revocations=revocations,
         hasher=hasher,
@@ -82,10 +90,10 @@ def kit() -> Kit:
         ),
         verify=VerifyEmail(tokens, secrets, employees, orgs, uow, clock),
         resend=ResendVerification(employees, orgs, verification, uow),
-        login=Login(employees, orgs, hasher, session_issuer, uow, clock),
+        login=Login(employees, orgs, hasher, session_issuer, uow, clock, attempts),
         refresh=RefreshTokens(secrets, sessions, employees, orgs, session_issuer, uow, clock),
-        forgot=ForgotPassword(employees, tokens, secrets, jobs, links, uow, clock, ResetPolicy()),
+        forgot=ForgotPassword(employees, tokens, secrets, mail, links, uow, clock, ResetPolicy()),
         reset=ResetPassword(tokens, secrets, employees, hasher, revoke_all, uow, clock),
-        change=ChangePassword(employees, hasher, revoke_all, session_issuer, uow, clock),
+        change=ChangePassword(employees, orgs, hasher, revoke_all, session_issuer, uow, clock, attempts),
         authenticate=AuthenticateAccessToken(issuer, revocations),
     )

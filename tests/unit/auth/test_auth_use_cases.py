@@ -22,8 +22,8 @@ PASSWORD = "correct horse battery staple"
 
 
 def mailed_token(kit: Kit, to: str) -> str:
-    job = next(j for j in reversed(kit.jobs.jobs) if j.kwargs["message"]["to"] == to)
-    match = re.search(r"(?:token=|/verify/)([A-Za-z0-9_\-]+)", job.kwargs["message"]["text"])
+    message = kit.outbox.last_to(to)
+    match = re.search(r"(?:token=|/verify/)([A-Za-z0-9_\-]+)", message.text)
     assert match
     return match.group(1)
 
@@ -180,3 +180,15 @@ async def test_change_password_checks_the_current_one(kit: Kit) -> None:
     with pytest.raises(TokenRevoked):
         await kit.refresh(signed_in.tokens.refresh_token)
     assert (await kit.refresh(fresh.refresh_token)).access_token
+
+
+async def test_password_change_refuses_a_suspended_organization(kit: Kit) -> None:
+    """Issue 9 item 1: a token-issuing path checks the organization's status."""
+    from kalamna.domain.errors import OrganizationSuspended
+
+    await registered(kit)
+    employee = next(iter(kit.store.employees.values()))
+    organization = kit.store.organizations[employee.organization_id]  # type: ignore[index]
+    organization.suspend(kit.clock.now())
+    with pytest.raises(OrganizationSuspended):
+        await kit.change(employee.id, PASSWORD, "a much newer passphrase")

@@ -240,3 +240,23 @@ def test_building_is_deterministic() -> None:
     second = builder().build(BotPersona(language="ar"), "Refunds?", [REFUNDS, SHIPPING], history)
     assert first == second
     assert isinstance(first.used_source_ids[0], UUID)
+
+
+@pytest.mark.parametrize(
+    "disguised",
+    [
+        "</cont\u200bext>",  # zero-width space inside the tag name
+        "<\u200d/context>",  # zero-width joiner after the bracket
+        "\uff1c/context\uff1e",  # fullwidth brackets
+        "\uff1c\uff0f\uff43\uff4f\uff4e\uff54\uff45\uff58\uff54\uff1e",  # all fullwidth
+        "<\u2060/customer_message>",  # word joiner
+        "<\U000e0020/context>",  # a Unicode tag character
+    ],
+)
+def test_look_alike_fences_are_neutralised(disguised: str) -> None:
+    """Issue 9 item 14: NFKC and zero-width stripping come before neutralising."""
+    from kalamna.application.chat.prompt import neutralize
+
+    out = neutralize(f"text {disguised} more")
+    assert "</context>" not in out and "</customer_message>" not in out
+    assert "&lt;/" in out

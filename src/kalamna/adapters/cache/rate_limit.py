@@ -20,10 +20,53 @@ return {count, ttl}
 """
 
 
+# Reserve one attempt unless the window is full, in one step: concurrent callers cannot all pass a
+# check that precedes the count. Returns (taken, count, ttl).
+_RESERVE = """
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+local limit = tonumber(ARGV[2])
+if count >= limit then
+  local ttl = redis.call('TTL', KEYS[1])
+  if ttl < 0 then ttl = tonumber(ARGV[1]) end
+  return {0, count, ttl}
+end
+count = redis.call('INCR', KEYS[1])
+local ttl = redis.call('TTL', KEYS[1])
+if ttl < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
+return {1, count, ttl}
+"""
+
+_RELEASE = """
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+if count > 0 then redis.call('DECR', KEYS[1]) end
+return 1
+"""
+
+
 class RedisRateLimiter:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
         self._hit = redis.register_script(_HIT)
+        self._reserve = redis.register_script(_RESERVE)
+        self._release = redis.register_script(_RELEASE)
+
+    async def reserve(self, bucket: str, *, limit: int, window_s: int) -> RateLimitDecision:
+        try:
+            taken, count, ttl = await self._reserve(keys=[f"{_PREFIX}:{bucket}"], args=[window_s, limit])
+        except (RedisError, OSError) as exc:
+            raise DependencyUnavailable("Rate limits cannot be checked right now.") from exc
+        return RateLimitDecision(
+            allowed=bool(taken),
+            limit=limit,
+            remaining=max(0, limit - int(count)),
+            reset_after_s=max(1, int(ttl)),
+        )
+
+    async def release(self, bucket: str) -> None:
+        try:
+            await self._release(keys=[f"{_PREFIX}:{bucket}"])
+        except (RedisError, OSError) as exc:
+            raise DependencyUnavailable("Rate limits cannot be checked right now.") from exc
 
     async def hit(self, bucket: str, *, limit: int, window_s: int) -> RateLimitDecision:
         try:

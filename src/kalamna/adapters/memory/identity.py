@@ -256,6 +256,17 @@ class MemoryInvitationRepository:
         ]
         return Page(found[page.offset : page.offset + page.limit], len(found), page.limit, page.offset)
 
+    async def revoke_pending(self, organization_id: UUID, now: datetime) -> list[UUID]:
+        revoked = []
+        for invitation in self._store.invitations.values():
+            if (
+                invitation.organization_id == organization_id
+                and invitation.status(now) is InvitationStatus.PENDING
+            ):
+                invitation.revoke(now)
+                revoked.append(invitation.id)
+        return revoked
+
 
 class MemoryApiCredentialRepository:
     def __init__(self, store: MemoryStore) -> None:

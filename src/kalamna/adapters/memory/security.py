@@ -56,6 +56,19 @@ class MemoryRateLimiter:
         reset = max(1, int(window_s - (time.monotonic() - started)))
         return RateLimitDecision(count < limit, limit, max(0, limit - count), reset)
 
+    async def reserve(self, bucket: str, *, limit: int, window_s: int) -> RateLimitDecision:
+        count, started = self._current(bucket, window_s)
+        reset = max(1, int(window_s - (time.monotonic() - started)))
+        if count >= limit:
+            return RateLimitDecision(False, limit, 0, reset)
+        self.windows[bucket] = (count + 1, started)
+        return RateLimitDecision(True, limit, max(0, limit - count - 1), reset)
+
+    async def release(self, bucket: str) -> None:
+        count, started = self.windows.get(bucket, (0, time.monotonic()))
+        if count > 0:
+            self.windows[bucket] = (count - 1, started)
+
 
 @dataclass
 class FixedClock:

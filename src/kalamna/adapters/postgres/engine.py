@@ -16,6 +16,8 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEn
         pool_pre_ping=True,
         pool_recycle=1800,
         echo=echo,
+        # SQL parameters (emails, hashes, texts) never appear in exception messages or logs.
+        hide_parameters=True,
         connect_args={
             "timeout": 5,
             "command_timeout": 60,

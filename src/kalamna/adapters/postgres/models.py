@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -29,18 +30,19 @@ from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kalamna.adapters.postgres.base import Base
+from kalamna.domain import limits
 
 
 class OrganizationRow(Base):
     __tablename__ = "organizations"
 
-    name: Mapped[str] = mapped_column(String(200))
-    industry: Mapped[str | None] = mapped_column(String(120))
-    website: Mapped[str | None] = mapped_column(String(500))
+    name: Mapped[str] = mapped_column(String(limits.ORGANIZATION_NAME_MAX))
+    industry: Mapped[str | None] = mapped_column(String(limits.INDUSTRY_MAX))
+    website: Mapped[str | None] = mapped_column(String(limits.WEBSITE_MAX))
     description: Mapped[str | None] = mapped_column(Text)
-    country: Mapped[str | None] = mapped_column(String(80))
-    timezone: Mapped[str | None] = mapped_column(String(64))
-    default_language: Mapped[str | None] = mapped_column(String(35))
+    country: Mapped[str | None] = mapped_column(String(limits.COUNTRY_MAX))
+    timezone: Mapped[str | None] = mapped_column(String(limits.TIMEZONE_MAX))
+    default_language: Mapped[str | None] = mapped_column(String(limits.LANGUAGE_TAG_MAX))
     status: Mapped[str] = mapped_column(String(16), index=True)
 
 
@@ -261,3 +263,14 @@ class WebhookDeliveryRow(Base):
     response_status: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
     last_attempt_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class MailOutboxRow(Base):
+    """The transactional mail outbox: ``sealed`` is the encrypted message, dropped once sent."""
+
+    __tablename__ = "mail_outbox"
+    __table_args__ = (Index("ix_mail_outbox_unsent", "created_at", postgresql_where=text("sent_at IS NULL")),)
+
+    kind: Mapped[str] = mapped_column(String(32))
+    sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))

@@ -15,8 +15,23 @@ from kalamna.domain.errors import DependencyUnavailable
 
 # SAQ's defaults are a 10 s timeout and one retry: every task states its own.
 TASK_OPTIONS: dict[str, dict[str, Any]] = {
-    # ttl: a mail job carries a link with a one-time token; keep it only briefly once done.
-    "deliver_email": {"timeout": 30, "retries": 5, "retry_delay": 2.0, "retry_backoff": True, "ttl": 60},
+    # A mail job carries only its outbox id; delivery is idempotent, so retries are safe.
+    "deliver_email": {"timeout": 30, "retries": 6, "retry_delay": 2.0, "retry_backoff": True, "ttl": 60},
+    # The account lookups behind forgot-password and resend-verification (they carry an email).
+    "request_password_reset": {
+        "timeout": 30,
+        "retries": 3,
+        "retry_delay": 2.0,
+        "retry_backoff": True,
+        "ttl": 60,
+    },
+    "resend_verification": {
+        "timeout": 30,
+        "retries": 3,
+        "retry_delay": 2.0,
+        "retry_backoff": True,
+        "ttl": 60,
+    },
     # Big documents embed for minutes offline; progress updates keep the heartbeat fresh.
     "ingest_entry": {
         "timeout": 3600,

@@ -5,6 +5,7 @@ Links are built from configured base URLs, never from the request's Host header.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from html import escape
 from urllib.parse import quote
@@ -36,12 +37,24 @@ def _html(paragraphs: list[str], link: str, button: str) -> str:
     )
 
 
-def verification_email(
-    to: str, full_name: str, organization_name: str, link: str, hours: int
-) -> EmailMessage:
+# Mail to an address nobody has verified yet must not carry text an attacker chose (a registrant can
+# type anyone's address): at most a short name, and none that looks like a link or an address.
+NAME_MAX = 40
+_LINKISH = re.compile(r"(://|www\.|@|[A-Za-z0-9-]\.[A-Za-z]{2,}|[<>\[\]{}\\|`]|\d{5,})", re.IGNORECASE)
+
+
+def display_name(name: str | None, fallback: str) -> str:
+    """``name`` when it is short and link-free, else ``fallback``."""
+    clean = " ".join((name or "").split())
+    if not clean or len(clean) > NAME_MAX or _LINKISH.search(clean):
+        return fallback
+    return clean
+
+
+def verification_email(to: str, full_name: str, link: str, hours: int) -> EmailMessage:
     lines = [
-        f"Hello {full_name},",
-        f"Welcome to Kalamna. Confirm your email address to activate {organization_name}.",
+        f"Hello {display_name(full_name, 'there')},",
+        "Welcome to Kalamna. Confirm your email address to activate your organization.",
         f"This link expires in {hours} hours. If you did not sign up, ignore this email.",
     ]
     return EmailMessage(
@@ -54,7 +67,7 @@ def verification_email(
 
 def password_reset_email(to: str, full_name: str, link: str, minutes: int) -> EmailMessage:
     lines = [
-        f"Hello {full_name},",
+        f"Hello {display_name(full_name, 'there')},",
         "Someone asked to reset the password of your Kalamna account.",
         f"This link works once and expires in {minutes} minutes. If it was not you, ignore this email:"
         " your password stays the same.",
@@ -70,14 +83,16 @@ def password_reset_email(to: str, full_name: str, link: str, minutes: int) -> Em
 def invitation_email(
     to: str, organization_name: str, inviter_name: str, role: str, link: str, days: int
 ) -> EmailMessage:
+    inviter = display_name(inviter_name, "A colleague")
+    organization = display_name(organization_name, "their organization")
     lines = [
         "Hello,",
-        f"{inviter_name} invited you to join {organization_name} on Kalamna as {role}.",
+        f"{inviter} invited you to join {organization} on Kalamna as {role}.",
         f"This invitation expires in {days} days.",
     ]
     return EmailMessage(
         to=to,
-        subject=f"{inviter_name} invited you to {organization_name} on Kalamna",
+        subject=f"{inviter} invited you to {organization} on Kalamna",
         text="\n\n".join([*lines, link]),
         html=_html(lines, link, "Accept the invitation"),
     )

@@ -7,15 +7,21 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from kalamna.application.auth.attempts import PasswordAttempts, password_change_bucket
 from kalamna.application.auth.emails import Links, password_reset_email
 from kalamna.application.auth.one_time import issue_one_time_token
 from kalamna.application.auth.sessions import RevokeEverySession, SessionIssuer, TokenPair
+from kalamna.application.mail import QueueMail
 from kalamna.domain.errors import InvalidCredentials, InvalidToken
 from kalamna.domain.identity import EmployeeStatus, normalize_email
 from kalamna.domain.passwords import validate_new_password
 from kalamna.domain.tokens import TokenPurpose
-from kalamna.ports.jobs import JobQueue
-from kalamna.ports.repositories import EmployeeRepository, OneTimeTokenRepository, UnitOfWork
+from kalamna.ports.repositories import (
+    EmployeeRepository,
+    OneTimeTokenRepository,
+    OrganizationRepository,
+    UnitOfWork,
+)
 from kalamna.ports.security import Clock, PasswordHasher, SecretTokens
 
 audit = logging.getLogger("kalamna.audit")
@@ -34,7 +40,7 @@ class ForgotPassword:
         employees: EmployeeRepository,
         tokens: OneTimeTokenRepository,
         secrets: SecretTokens,
-        jobs: JobQueue,
+        mail: QueueMail,
         links: Links,
         uow: UnitOfWork,
         clock: Clock,
@@ -43,7 +49,7 @@ class ForgotPassword:
         self._employees = employees
         self._tokens = tokens
         self._secrets = secrets
-        self._jobs = jobs
+        self._mail = mail
         self._links = links
         self._uow = uow
         self._clock = clock
@@ -69,7 +75,7 @@ class ForgotPassword:
             self._links.reset_password(raw),
             int(self._policy.ttl.total_seconds() // 60),
         )
-        await self._jobs.enqueue("deliver_email", message=message.to_payload())
+        await self._mail(message, kind="reset_password")
         await self._uow.commit()
         audit.info("password reset requested", extra={"employee_id": str(employee.id)})
 
@@ -133,13 +139,17 @@ class ChangePassword:
     def __init__(
         self,
         employees: EmployeeRepository,
+        organizations: OrganizationRepository,
         hasher: PasswordHasher,
         revoke_sessions: RevokeEverySession,
         sessions: SessionIssuer,
         uow: UnitOfWork,
         clock: Clock,
+        attempts: PasswordAttempts,
     ) -> None:
+        self._attempts = attempts
         self._employees = employees
+        self._organizations = organizations
         self._hasher = hasher
         self._revoke_sessions = revoke_sessions
         self._sessions = sessions
@@ -150,9 +160,16 @@ class ChangePassword:
         employee = await self._employees.get(employee_id)
         if employee is None:
             raise InvalidCredentials()
+        organization = (
+            await self._organizations.get(employee.organization_id) if employee.organization_id else None
+        )
+        employee.ensure_may_sign_in(organization)  # every token-issuing path checks both statuses
+        bucket = password_change_bucket(employee.id)
+        decision = await self._attempts.reserve(bucket)  # a stolen session cannot guess on and on
         if not await self._hasher.verify(employee.password_hash, current_password):
             audit.info("password change refused", extra={"employee_id": str(employee.id)})
-            raise InvalidCredentials("The current password is incorrect.")
+            raise self._attempts.failed(InvalidCredentials("The current password is incorrect."), decision)
+        await self._attempts.succeeded(bucket)
         validate_new_password(new_password, field="new_password")
         employee.change_password_hash(await self._hasher.hash(new_password), self._clock.now())
         await self._employees.save(employee)

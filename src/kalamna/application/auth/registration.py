@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from kalamna.application.auth.emails import Links, verification_email
 from kalamna.application.auth.one_time import issue_one_time_token
+from kalamna.application.mail import QueueMail
 from kalamna.domain.bot_config import BotConfig
 from kalamna.domain.errors import EmailTaken, InvalidInput
 from kalamna.domain.identity import (
@@ -22,7 +23,6 @@ from kalamna.domain.ids import new_id
 from kalamna.domain.organization_profile import check_profile
 from kalamna.domain.passwords import validate_new_password
 from kalamna.domain.tokens import TokenPurpose
-from kalamna.ports.jobs import JobQueue
 from kalamna.ports.repositories import (
     BotConfigRepository,
     EmployeeRepository,
@@ -59,14 +59,14 @@ class VerificationMailer:
         self,
         tokens: OneTimeTokenRepository,
         secrets: SecretTokens,
-        jobs: JobQueue,
+        mail: QueueMail,
         links: Links,
         clock: Clock,
         policy: VerificationPolicy,
     ) -> None:
         self._tokens = tokens
         self._secrets = secrets
-        self._jobs = jobs
+        self._mail = mail
         self._links = links
         self._clock = clock
         self._policy = policy
@@ -85,11 +85,10 @@ class VerificationMailer:
         message = verification_email(
             employee.email,
             employee.full_name,
-            organization.name,
             self._links.verify_email(raw),
             int(self._policy.ttl.total_seconds() // 3600),
         )
-        await self._jobs.enqueue("deliver_email", message=message.to_payload())
+        await self._mail(message, kind="verify_email")
 
 
 def _clean(value: str | None) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from kalamna.application.auth.attempts import PasswordAttempts, login_bucket
 from kalamna.domain.errors import EmailTaken, Forbidden, InvalidCredentials, InvalidInput
 from kalamna.domain.identity import Employee, EmployeeStatus, Role, normalize_email
 from kalamna.domain.ids import new_id
@@ -52,11 +53,27 @@ class CreateSuperuser:
 class AuthenticateSuperuser:
     """Email and password of an active superuser (HTTP Basic for operator tools)."""
 
-    def __init__(self, employees: EmployeeRepository, hasher: PasswordHasher) -> None:
+    def __init__(
+        self, employees: EmployeeRepository, hasher: PasswordHasher, attempts: PasswordAttempts
+    ) -> None:
         self._employees = employees
         self._hasher = hasher
+        self._attempts = attempts
 
-    async def __call__(self, email: str, password: str) -> Employee:
+    async def __call__(self, email: str, password: str, *, client_ip: str) -> Employee:
+        """Shares the sign-in budget per (email, client IP), reserved before verifying."""
+        bucket = login_bucket(email, client_ip)
+        decision = await self._attempts.reserve(bucket)
+        try:
+            employee = await self._verify(email, password)
+        except InvalidCredentials as exc:
+            raise self._attempts.failed(exc, decision) from None
+        await self._attempts.succeeded(bucket)
+        if not employee.is_superuser or employee.status is not EmployeeStatus.ACTIVE:
+            raise Forbidden()
+        return employee
+
+    async def _verify(self, email: str, password: str) -> Employee:
         try:
             address = normalize_email(email)
         except InvalidInput:
@@ -67,6 +84,4 @@ class AuthenticateSuperuser:
             raise InvalidCredentials()
         if not await self._hasher.verify(employee.password_hash, password):
             raise InvalidCredentials()
-        if not employee.is_superuser or employee.status is not EmployeeStatus.ACTIVE:
-            raise Forbidden()
         return employee

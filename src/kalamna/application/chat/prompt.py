@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from uuid import UUID
@@ -113,9 +114,18 @@ class BuiltPrompt:
     history_messages: int = 0
 
 
+def _invisible_free(text: str) -> str:
+    """NFKC (fullwidth ``＜／context＞`` becomes ``</context>``) without format characters (zero-width
+    spaces and joiners, bidi controls, Unicode tag characters), which could hide a fence from a
+    pattern while the model still reads it."""
+    normal = unicodedata.normalize("NFKC", text)
+    return "".join(ch for ch in normal if unicodedata.category(ch) != "Cf")
+
+
 def neutralize(text: str) -> str:
-    """Make our fence tags inside untrusted text inert (``</context>`` → ``&lt;/context>``)."""
-    return _FENCE_OPENING.sub("&lt;", text)
+    """Make our fence tags inside untrusted text inert (``</context>`` → ``&lt;/context>``), after
+    normalising look-alikes and dropping invisible characters."""
+    return _FENCE_OPENING.sub("&lt;", _invisible_free(text))
 
 
 def estimate_prompt_tokens(counter: TokenCounter, messages: Sequence[ChatMessage]) -> int:

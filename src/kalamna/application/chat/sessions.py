@@ -8,14 +8,14 @@ from uuid import UUID
 from kalamna.application.credentials import AuthenticateApiKey
 from kalamna.domain.bot_config import BotConfig
 from kalamna.domain.chat import ChatMessage, ChatSession, Feedback, SessionStatus, check_rating
-from kalamna.domain.errors import InvalidInput, NotAuthenticated, NotFound
-from kalamna.domain.identity import Organization
+from kalamna.domain.errors import InvalidInput, NotAuthenticated, NotFound, OrganizationSuspended, RateLimited
+from kalamna.domain.identity import Organization, OrganizationStatus
 from kalamna.domain.ids import new_id
 from kalamna.domain.pages import Page, PageRequest
 from kalamna.domain.webhooks import WebhookEvent
 from kalamna.ports.chat import ChatRepository
-from kalamna.ports.repositories import BotConfigRepository, UnitOfWork
-from kalamna.ports.security import Clock, SecretTokens
+from kalamna.ports.repositories import BotConfigRepository, OrganizationRepository, UnitOfWork
+from kalamna.ports.security import Clock, RateLimiter, SecretTokens
 from kalamna.ports.webhooks import WebhookEvents
 
 
@@ -77,7 +77,7 @@ class FindSession:
 
     async def __call__(self, organization_id: UUID, session_id: UUID, token: str) -> ChatSession:
         if not token:
-            raise NotFound("Conversation not found.")
+            raise NotAuthenticated("Send the conversation's token as X-Session-Token.")
         session = await self._chats.get_session(organization_id, session_id, self._secrets.digest(token))
         if session is None:
             raise NotFound("Conversation not found.")
@@ -113,11 +113,29 @@ class CloseSession:
         return session
 
 
+@dataclass(frozen=True, slots=True)
+class FeedbackPolicy:
+    """At most ``count`` ratings per conversation per ``window_s`` (feedback feeds analytics)."""
+
+    count: int = 10
+    window_s: int = 60
+
+
 class LeaveFeedback:
     def __init__(
-        self, chats: ChatRepository, uow: UnitOfWork, clock: Clock, events: WebhookEvents | None = None
+        self,
+        chats: ChatRepository,
+        organizations: OrganizationRepository,
+        limiter: RateLimiter,
+        policy: FeedbackPolicy,
+        uow: UnitOfWork,
+        clock: Clock,
+        events: WebhookEvents | None = None,
     ) -> None:
         self._chats = chats
+        self._organizations = organizations
+        self._limiter = limiter
+        self._policy = policy
         self._uow = uow
         self._clock = clock
         self._events = events
@@ -125,12 +143,23 @@ class LeaveFeedback:
     async def __call__(
         self, session: ChatSession, rating: int, comment: str | None, message_id: UUID | None
     ) -> Feedback:
+        organization = await self._organizations.get(session.organization_id)
+        if organization is None or organization.status is not OrganizationStatus.ACTIVE:
+            raise OrganizationSuspended()
         check_rating(rating)
         if message_id is not None and not await self._chats.message_in_session(
             session.organization_id, session.id, message_id
         ):
             raise InvalidInput(
                 "That message is not part of this conversation.", extra={"fields": [{"key": "message_id"}]}
+            )
+        decision = await self._limiter.hit(  # counts accepted ratings: they feed analytics
+            f"widget-feedback:{session.id}", limit=self._policy.count, window_s=self._policy.window_s
+        )
+        if not decision.allowed:
+            raise RateLimited(
+                decision.reset_after_s,
+                budget=(decision.limit, decision.remaining, decision.reset_after_s),
             )
         feedback = Feedback(
             id=new_id(),

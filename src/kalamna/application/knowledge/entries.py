@@ -82,7 +82,11 @@ class CreateEntry:
         entry.size_bytes = len(upload.data)
         entry.blob_key = f"{organization_id}/{entry.id}"
         await self._blobs.put(entry.blob_key, upload.data)
-        return await self._store(entry)
+        try:
+            return await self._store(entry)
+        except BaseException:
+            await self._blobs.delete(entry.blob_key)  # a failed upload leaves no file behind
+            raise
 
     def _new(
         self, principal: Principal, organization_id: UUID, title: str, source: SourceType

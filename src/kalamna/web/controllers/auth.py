@@ -14,35 +14,38 @@ from litestar.params import Body, FromPath
 
 from kalamna.application.auth.login import Login, SignedIn
 from kalamna.application.auth.me import GetMe
-from kalamna.application.auth.passwords import ChangePassword, CheckResetToken, ForgotPassword, ResetPassword
+from kalamna.application.auth.passwords import ChangePassword, CheckResetToken, ResetPassword
 from kalamna.application.auth.principal import Principal
 from kalamna.application.auth.registration import RegisterOrganization, Registration
 from kalamna.application.auth.sessions import Logout, RefreshTokens
-from kalamna.application.auth.verification import ResendVerification, VerifyEmail
+from kalamna.application.auth.verification import VerifyEmail
 from kalamna.application.team import AcceptInvitation, VerifyInvitation
 from kalamna.config import Settings
+from kalamna.domain import limits
 from kalamna.domain.errors import InvalidCredentials
+from kalamna.domain.identity import normalize_email
+from kalamna.ports.jobs import JobQueue
 from kalamna.ports.security import RateLimiter
-from kalamna.web.errors import ApiError
+from kalamna.web.errors import ApiError, budget_headers
 from kalamna.web.schemas import EmployeeOut, MessageOut, OrganizationOut, TokenPairOut
-from kalamna.web.security import TrustedProxies, client_ip, consume, rate_headers, refuse, settings_limit
+from kalamna.web.security import TrustedProxies, client_ip, consume, settings_limit
 
-Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
+Email = Annotated[str, msgspec.Meta(min_length=3, max_length=limits.EMAIL_MAX)]
 Password = Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
 Token = Annotated[str, msgspec.Meta(min_length=1, max_length=512)]
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-Optional120 = Annotated[str, msgspec.Meta(max_length=500)] | None
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=limits.PERSON_NAME_MAX)]
+OrganizationName = Annotated[str, msgspec.Meta(min_length=1, max_length=limits.ORGANIZATION_NAME_MAX)]
 
 
 class RegisterIn(msgspec.Struct, forbid_unknown_fields=True):
-    organization_name: Name
+    organization_name: OrganizationName
     full_name: Name
     email: Email
     password: Password
-    industry: Optional120 = None
-    website: Optional120 = None
-    country: Optional120 = None
-    timezone: Optional120 = None
+    industry: Annotated[str, msgspec.Meta(max_length=limits.INDUSTRY_MAX)] | None = None
+    website: Annotated[str, msgspec.Meta(max_length=limits.WEBSITE_MAX)] | None = None
+    country: Annotated[str, msgspec.Meta(max_length=limits.COUNTRY_MAX)] | None = None
+    timezone: Annotated[str, msgspec.Meta(max_length=limits.TIMEZONE_MAX)] | None = None
 
 
 class RegisterOut(msgspec.Struct):
@@ -155,6 +158,15 @@ def _email_key(email: str) -> str:
 ACCEPTED = "If an account matches, we have sent an email with the next step."
 
 
+async def _email_action(
+    request: Request[Any, Any, Any], action: str, email: str, limiter: RateLimiter, settings: Settings
+) -> dict[str, str]:
+    """Per client IP (both actions together), then per email address."""
+    ip = client_ip(request, TrustedProxies(settings.trusted_proxies))
+    await consume(limiter, f"email-actions-ip:{ip}", settings_limit(settings, "email_actions_per_ip"))
+    return await consume(limiter, f"{action}:{_email_key(email)}", settings_limit(settings, "email_actions"))
+
+
 class AuthController(Controller):
     path = "/auth"
     tags = ["auth"]
@@ -204,15 +216,16 @@ class AuthController(Controller):
     @inject
     async def resend(
         self,
+        request: Request[Any, Any, Any],
         data: Annotated[EmailIn, Body()],
-        resend: FromDishka[ResendVerification],
+        jobs: FromDishka[JobQueue],
         limiter: FromDishka[RateLimiter],
         settings: FromDishka[Settings],
     ) -> Response[MessageOut]:
-        headers = await consume(
-            limiter, f"resend:{_email_key(data.email)}", settings_limit(settings, "email_actions")
-        )
-        await resend(data.email)
+        address = normalize_email(data.email)  # format only (422); no lookup here
+        headers = await _email_action(request, "resend", address, limiter, settings)
+        # The lookup runs as a job: known and unknown addresses take the same time here.
+        await jobs.enqueue("resend_verification", email=address)
         return Response(MessageOut(ACCEPTED), status_code=202, headers=headers)
 
     @post("/login", status_code=200, summary="Sign in")
@@ -222,21 +235,20 @@ class AuthController(Controller):
         request: Request[Any, Any, Any],
         data: Annotated[LoginIn, Body()],
         sign_in: FromDishka[Login],
-        limiter: FromDishka[RateLimiter],
         settings: FromDishka[Settings],
     ) -> Response[LoginOut]:
-        ip = client_ip(request, TrustedProxies(settings.trusted_proxies))
-        limit = settings_limit(settings, "login_failures")
-        bucket = f"login-fail:{_email_key(data.email)}:{ip}"
-        decision = await limiter.peek(bucket, limit=limit.count, window_s=limit.window_s)
-        if not decision.allowed:
-            raise refuse(decision)
-        try:
-            signed_in = await sign_in(data.email, data.password, client_ip=ip)
-        except InvalidCredentials as exc:
-            decision = await limiter.hit(bucket, limit=limit.count, window_s=limit.window_s)
-            raise ApiError(401, exc.code, exc.detail, headers=rate_headers(decision)) from exc
-        return Response(LoginOut.of(signed_in), status_code=200, headers=rate_headers(decision))
+        signed_in = await sign_in(
+            data.email, data.password, client_ip=client_ip(request, TrustedProxies(settings.trusted_proxies))
+        )
+        headers = {}
+        if signed_in.budget is not None:
+            limit, remaining, reset = signed_in.budget
+            headers = {
+                "X-RateLimit-Limit": str(limit),
+                "X-RateLimit-Remaining": str(remaining),
+                "X-RateLimit-Reset": str(reset),
+            }
+        return Response(LoginOut.of(signed_in), status_code=200, headers=headers)
 
     @post("/refresh", status_code=200, summary="Exchange a refresh token for a new pair")
     @inject
@@ -271,15 +283,16 @@ class AuthController(Controller):
     @inject
     async def forgot(
         self,
+        request: Request[Any, Any, Any],
         data: Annotated[EmailIn, Body()],
-        forgot: FromDishka[ForgotPassword],
+        jobs: FromDishka[JobQueue],
         limiter: FromDishka[RateLimiter],
         settings: FromDishka[Settings],
     ) -> Response[MessageOut]:
-        headers = await consume(
-            limiter, f"forgot:{_email_key(data.email)}", settings_limit(settings, "email_actions")
-        )
-        await forgot(data.email)
+        address = normalize_email(data.email)  # format only (422); no lookup here
+        headers = await _email_action(request, "forgot", address, limiter, settings)
+        # The lookup runs as a job: known and unknown addresses take the same time here.
+        await jobs.enqueue("request_password_reset", email=address)
         return Response(MessageOut(ACCEPTED), status_code=202, headers=headers)
 
     @get("/password/reset/verify/{token:str}", summary="Check a password-reset token")
@@ -304,7 +317,7 @@ class AuthController(Controller):
         try:
             pair = await change(principal.employee_id, data.current_password, data.new_password)
         except InvalidCredentials as exc:
-            raise ApiError(400, exc.code, exc.detail) from exc
+            raise ApiError(400, exc.code, exc.detail, headers=budget_headers(exc) or None) from exc
         return ChangeOut(
             message="Your password has been changed; other sessions were signed out.",
             access_token=pair.access_token,

@@ -22,14 +22,16 @@ from kalamna.application.knowledge.entries import (
     UpdateEntry,
     Upload,
 )
+from kalamna.domain import limits
 from kalamna.domain.knowledge import EntryStatus, KnowledgeEntry
 from kalamna.web.errors import ApiError
+from kalamna.web.input_guard import InputRefused, check_text_fields
 from kalamna.web.pagination import Limit, Offset, page_of
 from kalamna.web.schemas import ListOut
 
 # Multipart framing around a 10 MiB file; the use case checks the file's own size exactly.
 MAX_REQUEST_BYTES = MAX_UPLOAD_BYTES + 256 * 1024
-Title = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
+Title = Annotated[str, msgspec.Meta(min_length=1, max_length=limits.KNOWLEDGE_TITLE_MAX)]
 Content = Annotated[str, msgspec.Meta(min_length=1, max_length=2_000_000)]
 
 
@@ -106,6 +108,11 @@ async def _read_upload(request: Request[Any, Any, Any]) -> Upload:
             "Send the document as the multipart field 'file'.",
             extra={"fields": [{"key": "file", "message": "required"}]},
         )
+    try:
+        check_text_fields({k: v for k, v in form.items() if isinstance(v, str)}, "body")
+        check_text_fields({"file.filename": file.filename or ""}, "body")
+    except InputRefused as exc:
+        raise ApiError(exc.status, exc.code, exc.detail, extra={"fields": exc.fields}) from exc
     title = form.get("title")
     if title is not None and (not isinstance(title, str) or len(title) > 300):
         raise ApiError(

@@ -25,50 +25,56 @@ from kalamna.application.platform import (
     ListOrganizations,
     NewOrganization,
 )
+from kalamna.domain import limits
 from kalamna.domain.identity import OrganizationStatus
 from kalamna.ports.security import Clock
 from kalamna.web.pagination import Limit, Offset, page_of
 from kalamna.web.schemas import BotConfigOut, InvitationOut, ListOut, OrganizationOut
 
 Short = Annotated[str, msgspec.Meta(max_length=200)]
-Url = Annotated[str, msgspec.Meta(max_length=500)]
-Text = Annotated[str, msgspec.Meta(max_length=4000)]
+Url = Annotated[str, msgspec.Meta(max_length=limits.WEBSITE_MAX)]
+Text = Annotated[str, msgspec.Meta(max_length=limits.DESCRIPTION_MAX)]
 Tag = Annotated[str, msgspec.Meta(max_length=64)]
+OrgName = Annotated[str, msgspec.Meta(min_length=1, max_length=limits.ORGANIZATION_NAME_MAX)]
+Industry = Annotated[str, msgspec.Meta(max_length=limits.INDUSTRY_MAX)]
+Country = Annotated[str, msgspec.Meta(max_length=limits.COUNTRY_MAX)]
+TimeZone = Annotated[str, msgspec.Meta(max_length=limits.TIMEZONE_MAX)]
+LanguageTag = Annotated[str, msgspec.Meta(max_length=limits.LANGUAGE_TAG_MAX)]
 
 
 class OrganizationIn(msgspec.Struct, forbid_unknown_fields=True):
     """PUT /orgs/{id}: ``name`` required; omitted optional fields keep their value."""
 
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-    industry: Short | msgspec.UnsetType | None = msgspec.UNSET
+    name: OrgName
+    industry: Industry | msgspec.UnsetType | None = msgspec.UNSET
     website: Url | msgspec.UnsetType | None = msgspec.UNSET
     description: Text | msgspec.UnsetType | None = msgspec.UNSET
-    country: Short | msgspec.UnsetType | None = msgspec.UNSET
-    timezone: Tag | msgspec.UnsetType | None = msgspec.UNSET
-    default_language: Tag | msgspec.UnsetType | None = msgspec.UNSET
+    country: Country | msgspec.UnsetType | None = msgspec.UNSET
+    timezone: TimeZone | msgspec.UnsetType | None = msgspec.UNSET
+    default_language: LanguageTag | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class OrganizationPatchIn(msgspec.Struct, forbid_unknown_fields=True):
     status: Literal["active", "suspended"] | msgspec.UnsetType = msgspec.UNSET
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | msgspec.UnsetType = msgspec.UNSET
-    industry: Short | msgspec.UnsetType | None = msgspec.UNSET
+    name: OrgName | msgspec.UnsetType = msgspec.UNSET
+    industry: Industry | msgspec.UnsetType | None = msgspec.UNSET
     website: Url | msgspec.UnsetType | None = msgspec.UNSET
     description: Text | msgspec.UnsetType | None = msgspec.UNSET
-    country: Short | msgspec.UnsetType | None = msgspec.UNSET
-    timezone: Tag | msgspec.UnsetType | None = msgspec.UNSET
-    default_language: Tag | msgspec.UnsetType | None = msgspec.UNSET
+    country: Country | msgspec.UnsetType | None = msgspec.UNSET
+    timezone: TimeZone | msgspec.UnsetType | None = msgspec.UNSET
+    default_language: LanguageTag | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class NewOrganizationIn(msgspec.Struct, forbid_unknown_fields=True):
-    organization_name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-    owner_email: Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
-    owner_full_name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-    industry: Short | None = None
+    organization_name: OrgName
+    owner_email: Annotated[str, msgspec.Meta(min_length=3, max_length=limits.EMAIL_MAX)]
+    owner_full_name: Annotated[str, msgspec.Meta(min_length=1, max_length=limits.PERSON_NAME_MAX)]
+    industry: Industry | None = None
     website: Url | None = None
     description: Text | None = None
-    country: Short | None = None
-    timezone: Tag | None = None
-    default_language: Tag | None = None
+    country: Country | None = None
+    timezone: TimeZone | None = None
+    default_language: LanguageTag | None = None
 
 
 class NewOrganizationOut(msgspec.Struct):
@@ -88,10 +94,16 @@ class WidgetIn(msgspec.Struct, forbid_unknown_fields=True):
 class BotConfigIn(msgspec.Struct, forbid_unknown_fields=True):
     """Every field optional: omitted fields keep their value."""
 
-    bot_name: Annotated[str, msgspec.Meta(min_length=1, max_length=80)] | msgspec.UnsetType = msgspec.UNSET
+    bot_name: (
+        Annotated[str, msgspec.Meta(min_length=1, max_length=limits.BOT_NAME_MAX)] | msgspec.UnsetType
+    ) = msgspec.UNSET
     welcome_message: Annotated[str, msgspec.Meta(max_length=1000)] | msgspec.UnsetType = msgspec.UNSET
-    tone: Annotated[str, msgspec.Meta(min_length=1, max_length=40)] | msgspec.UnsetType = msgspec.UNSET
-    language: Annotated[str, msgspec.Meta(min_length=2, max_length=35)] | msgspec.UnsetType = msgspec.UNSET
+    tone: Annotated[str, msgspec.Meta(min_length=1, max_length=limits.TONE_MAX)] | msgspec.UnsetType = (
+        msgspec.UNSET
+    )
+    language: (
+        Annotated[str, msgspec.Meta(min_length=2, max_length=limits.LANGUAGE_TAG_MAX)] | msgspec.UnsetType
+    ) = msgspec.UNSET
     instructions: Annotated[str, msgspec.Meta(max_length=4000)] | msgspec.UnsetType = msgspec.UNSET
     fallback_message: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)] | msgspec.UnsetType = (
         msgspec.UNSET

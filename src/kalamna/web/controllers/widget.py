@@ -42,6 +42,7 @@ from kalamna.web.errors import DOMAIN_STATUS, ApiError
 from kalamna.web.pagination import Limit, Offset, page_of
 from kalamna.web.schemas import ListOut, WidgetOut
 from kalamna.web.security import consume, settings_limit
+from kalamna.web.widget_limits import widget_budget
 
 log = logging.getLogger("kalamna.chat")
 _running: set[asyncio.Task[None]] = set()  # replies outlive their request (client disconnects)
@@ -163,9 +164,7 @@ async def widget_context(
 ) -> tuple[Organization, BotConfig, dict[str, str]]:
     organization, config = await access(api_key(request))
     check_origin(request, config, write=write)
-    headers = await consume(
-        limiter, f"widget-key:{organization.id}", settings_limit(settings, "widget_key_requests")
-    )
+    headers = await widget_budget(request, limiter, settings, organization.id)
     return organization, config, headers
 
 

@@ -102,6 +102,19 @@ class SqlaInvitationRepository:
         )
         return Page([_invitation(r) for r in rows], int(total or 0), page.limit, page.offset)
 
+    async def revoke_pending(self, organization_id: UUID, now: datetime) -> list[UUID]:
+        ids = await self._session.scalars(
+            update(InvitationRow)
+            .where(
+                InvitationRow.organization_id == organization_id,
+                _status_filter(InvitationStatus.PENDING, now),
+            )
+            .values(revoked_at=now, updated_at=now)
+            .returning(InvitationRow.id)
+            .execution_options(synchronize_session=False)
+        )
+        return list(ids)
+
     @staticmethod
     def _copy(invitation: Invitation, row: InvitationRow) -> None:
         row.email = invitation.email
