@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -11,9 +12,38 @@ from typing import Any
 from dishka import AsyncContainer
 from saq import Queue, Worker
 
+from kalamna.adapters.queue.saq_queue import SaqJobQueue
 from kalamna.config import Settings
 from kalamna.di import prepare
+from kalamna.worker.maintenance import CRON_JOBS, MAINTENANCE_TASKS, STARTUP_KEY
 from kalamna.worker.tasks import TASKS
+
+log = logging.getLogger("kalamna.worker")
+# An idle worker waits for a job at most this long before checking whether it should stop.
+DEQUEUE_TIMEOUT_S = 1.0
+
+
+class PromptWorker(Worker[Any]):
+    """A SAQ worker whose idle parts stop at once.
+
+    SAQ's ``stop`` waits up to the grace period for *every* task, including the housekeeping loops
+    that sleep up to 60 s and the job loops blocked waiting for a job, so an idle worker took the
+    whole grace period (10 s) to stop. Here the housekeeping loops are cancelled at once (they are
+    idempotent) and the job loops wait at most ``DEQUEUE_TIMEOUT_S`` for a job, so they return on
+    their own; running jobs still get the grace period.
+    """
+
+    _upkeep_tasks: list[asyncio.Task[Any]]
+
+    async def upkeep(self) -> list[asyncio.Task[None]]:
+        self._upkeep_tasks = await super().upkeep()
+        return self._upkeep_tasks
+
+    async def stop(self) -> None:
+        self.event.set()
+        for task in getattr(self, "_upkeep_tasks", []):
+            task.cancel()
+        await super().stop()
 
 
 async def build_worker(
@@ -25,13 +55,19 @@ async def build_worker(
         await prepare(container)
         ctx["container"] = container
         ctx["settings"] = settings
+        try:  # catch up at once on what went stuck while no worker ran
+            await SaqJobQueue(queue).enqueue("reconcile_ingestion", key=STARTUP_KEY)
+        except Exception as exc:  # Redis may be down at start; the schedule runs it later
+            log.warning("start-up reconciliation not queued: %s", exc)
 
-    return Worker(
+    return PromptWorker(
         queue,
-        functions=TASKS,
+        functions=[*TASKS, *MAINTENANCE_TASKS],
+        cron_jobs=CRON_JOBS,
         concurrency=settings.worker_concurrency,
         startup=startup,
         shutdown_grace_period_s=shutdown_grace_s or settings.worker_shutdown_grace_s,
+        dequeue_timeout=DEQUEUE_TIMEOUT_S,
     )
 
 
