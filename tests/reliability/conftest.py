@@ -1,0 +1,47 @@
+"""Throwaway servers that the reliability tests crash, wipe and restart (never the session's)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+
+import psutil
+import pytest
+
+from kalamna.embedded import EmbeddedPostgres, EmbeddedRedis
+
+
+@pytest.fixture
+def own_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedRedis]:
+    server = EmbeddedRedis(tmp_path_factory.mktemp("r"))
+    server.start()
+    yield server
+    server.release()
+
+
+@pytest.fixture
+def own_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
+    from kalamna.adapters.postgres.migrations import upgrade_to_head
+
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("p") / "pg")
+    server.start()
+    upgrade_to_head(server.url)
+    yield server
+    server.stop()
+
+
+def kill_redis(server: EmbeddedRedis) -> None:
+    """kill -9: no shutdown save, no final fsync."""
+    pid = server._server_pid()
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and psutil.pid_exists(pid):
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                break
+        except psutil.NoSuchProcess:
+            break
+        time.sleep(0.02)
