@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import tempfile
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import psutil
 import pytest
@@ -22,14 +25,20 @@ def own_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedRedi
 
 
 @pytest.fixture
-def own_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
+def own_postgres() -> Iterator[EmbeddedPostgres]:
     from kalamna.adapters.postgres.migrations import upgrade_to_head
 
-    server = EmbeddedPostgres(tmp_path_factory.mktemp("p") / "pg")
+    # Not under pytest's tmp dir: when run as root, the server runs as a system user that must
+    # be able to reach its data directory.
+    root = Path(tempfile.mkdtemp(prefix="klm-p-"))
+    server = EmbeddedPostgres(root / "pg")
     server.start()
-    upgrade_to_head(server.url)
-    yield server
-    server.stop()
+    try:
+        upgrade_to_head(server.url)
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def kill_redis(server: EmbeddedRedis) -> None:
