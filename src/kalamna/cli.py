@@ -6,9 +6,11 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import signal
 import sys
 import time
 from collections.abc import Sequence
+from types import FrameType
 
 from kalamna import __version__
 from kalamna.config import Settings, SettingsError, load_settings
@@ -188,9 +190,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _sigterm_like_ctrl_c() -> None:
+    """SIGTERM (containers, systemd, CI) stops a command exactly like Ctrl-C: as KeyboardInterrupt,
+    so that clean-up runs (uvicorn's graceful shutdown, the worker's, then the ``atexit`` hooks that
+    stop the embedded PostgreSQL and Redis). uvicorn and SAQ install their own handlers while they
+    run and give this one back afterwards; uvicorn then re-raises the signal it caught, which lands
+    here as well."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    _sigterm_like_ctrl_c()
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":

@@ -59,6 +59,7 @@ async def build_worker(
             await SaqJobQueue(queue).enqueue("reconcile_ingestion", key=STARTUP_KEY)
         except Exception as exc:  # Redis may be down at start; the schedule runs it later
             log.warning("start-up reconciliation not queued: %s", exc)
+        log.info("worker ready", extra={"queue": settings.queue_name})
 
     return PromptWorker(
         queue,
