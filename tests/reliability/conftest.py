@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -37,7 +38,8 @@ def own_postgres() -> Iterator[EmbeddedPostgres]:
         upgrade_to_head(server.url)
         yield server
     finally:
-        server.stop()
+        with contextlib.suppress(Exception):  # a test may have left it stopped
+            server.stop()
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -54,3 +56,10 @@ def kill_redis(server: EmbeddedRedis) -> None:
         except psutil.NoSuchProcess:
             break
         time.sleep(0.02)
+
+
+@pytest.fixture
+def jobs():  # type: ignore[no-untyped-def]
+    from kalamna.adapters.memory.jobs import MemoryJobQueue
+
+    return MemoryJobQueue()

@@ -153,11 +153,15 @@ async def test_embedder_outage_fails_with_a_reason_then_the_reconciler_retries(
             "The embedding service is unavailable. It will be retried automatically after "
         )
         assert failed["error"].endswith("UTC; editing the entry retries it now.")
-        [row] = await _sql(services.database_url, "SELECT retry_at - updated_at AS wait FROM knowledge_entries")
+        [row] = await _sql(
+            services.database_url, "SELECT retry_at - updated_at AS wait FROM knowledge_entries"
+        )
         assert row["wait"].total_seconds() == 300
 
         embedder.outage = False
-        await _sql(services.database_url, "UPDATE knowledge_entries SET retry_at = now() - interval '1 second'")
+        await _sql(
+            services.database_url, "UPDATE knowledge_entries SET retry_at = now() - interval '1 second'"
+        )
         try:
             assert await SaqJobQueue(queue).enqueue("reconcile_ingestion", key="reconcile:test")
         finally:

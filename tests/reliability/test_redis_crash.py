@@ -60,7 +60,9 @@ async def test_kill9_keeps_queued_jobs_and_a_revoked_token(
     services, clean_state, own_redis: EmbeddedRedis, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     settings = make_test_settings(services, tmp_path / "data", redis_url=own_redis.url)
-    async with AsyncTestClient(create_app(settings, web_container(settings), run_worker=True), timeout=60) as c:
+    async with AsyncTestClient(
+        create_app(settings, web_container(settings), run_worker=True), timeout=60
+    ) as c:
         revoked, kept = await _signed_in_twice(c, settings)
         logout = await c.post(
             f"{API}/auth/logout", json={"refresh_token": revoked.refresh_token}, headers=revoked.auth
@@ -99,7 +101,9 @@ async def test_revocation_lost_by_a_restart_is_restored_from_postgres(
     """A kill -9 may lose the last second of writes although the marker survives: the new run_id
     makes every process re-fill from PostgreSQL before it trusts Redis again."""
     settings = make_test_settings(services, tmp_path / "data", redis_url=own_redis.url)
-    async with AsyncTestClient(create_app(settings, web_container(settings), run_worker=True), timeout=60) as c:
+    async with AsyncTestClient(
+        create_app(settings, web_container(settings), run_worker=True), timeout=60
+    ) as c:
         revoked, kept = await _signed_in_twice(c, settings)
     async with AsyncTestClient(create_app(settings, web_container(settings))) as c:
         # A logout, then a crash that loses the last second of writes.
@@ -129,10 +133,14 @@ async def test_redis_that_lost_everything_still_refuses_and_the_reconciler_reque
     """A Redis without persistence (or a fail-over to an empty one): revocations come back from
     PostgreSQL; the lost ingestion jobs are queued again by the reconciler at worker start."""
     settings = make_test_settings(services, tmp_path / "data", redis_url=own_redis.url)
-    async with AsyncTestClient(create_app(settings, web_container(settings), run_worker=True), timeout=60) as c:
+    async with AsyncTestClient(
+        create_app(settings, web_container(settings), run_worker=True), timeout=60
+    ) as c:
         revoked, kept = await _signed_in_twice(c, settings)
         assert (
-            await c.post(f"{API}/auth/logout", json={"refresh_token": revoked.refresh_token}, headers=revoked.auth)
+            await c.post(
+                f"{API}/auth/logout", json={"refresh_token": revoked.refresh_token}, headers=revoked.auth
+            )
         ).status_code == 204
     async with AsyncTestClient(create_app(settings, web_container(settings))) as c:
         ids = await _queue_entries(c, kept, 3)
@@ -151,7 +159,9 @@ async def test_redis_that_lost_everything_still_refuses_and_the_reconciler_reque
         await conn.execute("UPDATE knowledge_entries SET updated_at = updated_at - interval '11 minutes'")
     finally:
         await conn.close()
-    async with AsyncTestClient(create_app(settings, web_container(settings), run_worker=True), timeout=60) as c:
+    async with AsyncTestClient(
+        create_app(settings, web_container(settings), run_worker=True), timeout=60
+    ) as c:
         assert await _me(c, revoked) == (401, "token_revoked")
         for entry_id in ids:
             body = await wait_for_status(c, kept, entry_id)

@@ -54,7 +54,7 @@ def test_sigterm_to_dev_leaves_no_postgres_or_redis(data_dir: Path) -> None:
     port = _free_port()
     log = data_dir / "dev.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen(  # noqa: S603
+        proc = subprocess.Popen(
             [sys.executable, "-m", "kalamna.cli", "dev", "--port", str(port)],
             env=_env(data_dir),
             stdout=out,
@@ -65,7 +65,7 @@ def test_sigterm_to_dev_leaves_no_postgres_or_redis(data_dir: Path) -> None:
         while True:
             assert proc.poll() is None, log.read_text()
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=2) as r:  # noqa: S310
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=2) as r:
                     if r.status == 200:
                         break
             except OSError:
@@ -100,7 +100,7 @@ def test_idle_worker_stops_promptly_on_sigterm(services, data_dir: Path) -> None
         KALAMNA_QUEUE_NAME="idle-stop-test",
     )
     with log.open("wb") as out:
-        proc = subprocess.Popen(  # noqa: S603
+        proc = subprocess.Popen(
             [sys.executable, "-m", "kalamna.cli", "worker"], env=env, stdout=out, stderr=subprocess.STDOUT
         )
     try:

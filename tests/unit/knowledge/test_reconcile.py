@@ -17,7 +17,9 @@ from kalamna.domain.knowledge import EntryStatus, KnowledgeEntry, SourceType
 POLICY = ReconcilePolicy(max_attempts=2)
 
 
-def setup() -> tuple[MemoryKnowledgeRepository, MemoryJobQueue, FixedClock, ReconcileIngestion, FailIngestion]:
+def setup() -> tuple[
+    MemoryKnowledgeRepository, MemoryJobQueue, FixedClock, ReconcileIngestion, FailIngestion
+]:
     entries = MemoryKnowledgeRepository(KnowledgeStore())
     jobs = MemoryJobQueue()
     clock = FixedClock()
