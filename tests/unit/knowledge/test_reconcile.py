@@ -89,7 +89,7 @@ async def test_attempts_are_bounded_and_the_final_reason_says_what_to_do() -> No
 
 
 async def test_a_transient_failure_is_retried_after_the_backoff() -> None:
-    entries, jobs, clock, reconcile, fail = setup()
+    entries, _jobs, clock, reconcile, fail = setup()
     entry = await add(entries, clock, EntryStatus.PROCESSING)
     await fail(entry.id, 1, EmbedderUnavailable())
     failed = await entries.get_for_update(entry.id)
