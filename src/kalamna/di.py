@@ -47,6 +47,7 @@ from kalamna.adapters.postgres.repositories.tokens import (
     SqlaRefreshSessionRepository,
 )
 from kalamna.adapters.postgres.revocations import PgRevocationLedger
+from kalamna.adapters.postgres.schema import AlembicSchemaInspector
 from kalamna.adapters.postgres.unit_of_work import SqlaUnitOfWork
 from kalamna.adapters.queue.saq_queue import QueueProbe, SaqJobQueue, make_queue
 from kalamna.adapters.security.jwt_tokens import JwtAccessTokenIssuer
@@ -514,6 +515,7 @@ class OperationsProvider(Provider):
                 model_probe("llm", settings.llm_is_openai),
             ],
             version=__version__,
+            schema=AlembicSchemaInspector(engine),
         )
 
 

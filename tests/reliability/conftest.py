@@ -26,16 +26,22 @@ def own_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedRedi
 
 
 @pytest.fixture
-def own_postgres() -> Iterator[EmbeddedPostgres]:
+def own_postgres(bare_postgres: EmbeddedPostgres) -> EmbeddedPostgres:
     from kalamna.adapters.postgres.migrations import upgrade_to_head
 
+    upgrade_to_head(bare_postgres.url)
+    return bare_postgres
+
+
+@pytest.fixture
+def bare_postgres() -> Iterator[EmbeddedPostgres]:
+    """A throwaway server whose database was never migrated."""
     # Not under pytest's tmp dir: when run as root, the server runs as a system user that must
     # be able to reach its data directory.
     root = Path(tempfile.mkdtemp(prefix="klm-p-"))
     server = EmbeddedPostgres(root / "pg")
     server.start()
     try:
-        upgrade_to_head(server.url)
         yield server
     finally:
         with contextlib.suppress(Exception):  # a test may have left it stopped
