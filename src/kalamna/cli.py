@@ -209,7 +209,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except KeyboardInterrupt:
-        return 130
+        # Stopping a server or a worker is its normal end; interrupting a one-off command is not.
+        return 0 if args.command in ("dev", "serve", "worker") else 130
 
 
 if __name__ == "__main__":

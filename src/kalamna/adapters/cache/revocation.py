@@ -134,6 +134,7 @@ class RedisRevocationStore:
         run_id = await self._server_run_id()
         self._checked_at = time.monotonic()
         if self._stale or run_id != self._run_id:
+            self._stale = True  # until a re-fill succeeds, every check tries again (fails closed)
             await self.refill()
 
     async def _server_run_id(self) -> str:
