@@ -20,7 +20,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-IDLE_WORKER_STOP_LIMIT_S = 3.0
+IDLE_WORKER_STOP_LIMIT_S = 2.0
 
 
 def _free_port() -> int:
