@@ -47,6 +47,8 @@ from kalamna.adapters.postgres.repositories.tokens import (
     SqlaOneTimeTokenRepository,
     SqlaRefreshSessionRepository,
 )
+from kalamna.adapters.postgres.revocations import PgRevocationLedger
+from kalamna.adapters.postgres.schema import AlembicSchemaInspector
 from kalamna.adapters.postgres.unit_of_work import SqlaUnitOfWork
 from kalamna.adapters.queue.saq_queue import QueueProbe, SaqJobQueue, make_queue
 from kalamna.adapters.security.jwt_tokens import JwtAccessTokenIssuer
@@ -97,6 +99,7 @@ from kalamna.application.health import CheckHealth
 from kalamna.application.knowledge.entries import CreateEntry, DeleteEntry, GetEntry, ListEntries, UpdateEntry
 from kalamna.application.knowledge.ingestion import ChunkEntry, EmbedEntry, FailIngestion, IngestEntry
 from kalamna.application.knowledge.rebuild import RebuildKnowledge
+from kalamna.application.knowledge.reconcile import ReconcileIngestion, ReconcilePolicy
 from kalamna.application.knowledge.retrieval import BuildContext, RetrievalSettings, SearchKnowledge
 from kalamna.application.mail import DeliverMail, QueueMail, RequeueUnsentMail
 from kalamna.application.organizations import (
@@ -122,6 +125,7 @@ from kalamna.application.team import (
 )
 from kalamna.application.widget import GetWidgetSettings
 from kalamna.config import Settings, parse_rate
+from kalamna.domain.errors import DependencyUnavailable
 from kalamna.ports.ai import ChatModel, Embedder, TokenCounter
 from kalamna.ports.analytics import AnalyticsRepository
 from kalamna.ports.chat import ChatRepository
@@ -245,8 +249,13 @@ class SecurityProvider(Provider):
         return RandomSecretTokens()
 
     @provide(scope=Scope.APP)
-    def revocations(self, redis: Redis, settings: Settings) -> RevocationStore:
-        return RedisRevocationStore(redis, access_lifetime_s=settings.access_token_ttl_s)
+    def revocation_ledger(self, engine: AsyncEngine) -> PgRevocationLedger:
+        return PgRevocationLedger(engine)
+
+    @provide(scope=Scope.APP)
+    def revocations(self, redis: Redis, settings: Settings, ledger: PgRevocationLedger) -> RevocationStore:
+        # PostgreSQL is the source of truth, Redis the fast path (re-filled at start: see prepare()).
+        return RedisRevocationStore(redis, access_lifetime_s=settings.access_token_ttl_s, ledger=ledger)
 
     @provide(scope=Scope.APP)
     def rate_limiter(self, redis: Redis) -> RateLimiter:
@@ -429,6 +438,12 @@ class KnowledgeProvider(Provider):
         return PgChunkIndex(session, embedder.dimensions)
 
     knowledge_repository = provide(SqlaKnowledgeRepository, provides=KnowledgeRepository, scope=Scope.REQUEST)
+    reconcile = provide(ReconcileIngestion, scope=Scope.REQUEST)
+
+    @provide(scope=Scope.APP)
+    def reconcile_policy(self) -> ReconcilePolicy:
+        return ReconcilePolicy()
+
     use_cases = provide_all(
         CreateEntry,
         ListEntries,
@@ -504,6 +519,13 @@ async def prepare(container: AsyncContainer) -> None:
         await ensure_vector_index(engine, embedder.model, embedder.dimensions)
     except (OSError, SQLAlchemyError) as exc:  # the database may be down; health will say so
         logging.getLogger("kalamna").warning("vector index not ensured: %s", exc)
+    # Revocations: PostgreSQL is the source of truth; copy them into Redis before serving.
+    revocations = await container.get(RevocationStore)
+    if isinstance(revocations, RedisRevocationStore):
+        try:
+            await revocations.refill()
+        except DependencyUnavailable as exc:  # re-filled on first use instead (see the store)
+            logging.getLogger("kalamna").warning("revocations not re-filled: %s", exc)
 
 
 class OperationsProvider(Provider):
@@ -527,6 +549,7 @@ class OperationsProvider(Provider):
                 model_probe("llm", settings.llm_is_openai),
             ],
             version=__version__,
+            schema=AlembicSchemaInspector(engine),
         )
 
 

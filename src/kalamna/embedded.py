@@ -125,7 +125,14 @@ class EmbeddedRedis:
                     f"logfile {self.directory / 'redis.log'}",
                     "save 60 1000",
                     "dbfilename dump.rdb",
-                    "appendonly no",
+                    # Queued jobs and revocations must survive a crash: an append-only file
+                    # fsynced every second (at most the last second is lost on kill -9).
+                    "appendonly yes",
+                    "appendfilename appendonly.aof",
+                    "appendfsync everysec",
+                    "aof-use-rdb-preamble yes",
+                    # Never evict: a dropped job or revocation key is a lost job or revocation.
+                    "maxmemory-policy noeviction",
                 ]
             )
             + "\n"

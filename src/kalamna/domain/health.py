@@ -13,6 +13,17 @@ class DependencyStatus(StrEnum):
     ERROR = "error"
     # Reported for optional, non-network components (e.g. the offline embedder) before first use.
     NOT_LOADED = "not_loaded"
+    # The database answers but its schema is older than the code (run `kalamna migrate`).
+    SCHEMA_BEHIND = "schema_behind"
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaStatus:
+    """The database's migration revision (None: never migrated) and the one the code expects."""
+
+    revision: str | None
+    expected: str
+    behind: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +41,7 @@ class DependencyCheck:
 class HealthReport:
     version: str
     checks: tuple[DependencyCheck, ...]
+    schema: SchemaStatus | None = None
 
     @property
     def healthy(self) -> bool:

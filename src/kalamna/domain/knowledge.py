@@ -49,6 +49,9 @@ class KnowledgeEntry:
     chunk_count: int = 0
     token_count: int = 0
     embedding_model: str | None = None
+    # How often the reconciler re-queued this version, and when a transient failure is retried.
+    ingest_attempts: int = 0
+    retry_at: datetime | None = None
 
     def revise(self, *, title: str | None, content: str | None, now: datetime) -> bool:
         """Apply an edit; True when it changes what is indexed (and so needs re-ingestion)."""
@@ -65,12 +68,15 @@ class KnowledgeEntry:
             self.version += 1
             self.status = EntryStatus.PENDING
             self.error = None
+            self.ingest_attempts = 0
+            self.retry_at = None
         self.updated_at = now
         return changed
 
     def start_processing(self, now: datetime) -> None:
         self.status = EntryStatus.PROCESSING
         self.error = None
+        self.retry_at = None
         self.updated_at = now
 
     def chunked(self, *, chunk_count: int, token_count: int, now: datetime) -> None:
@@ -82,11 +88,22 @@ class KnowledgeEntry:
         self.status = EntryStatus.READY
         self.embedding_model = embedding_model
         self.error = None
+        self.retry_at = None
         self.updated_at = now
 
-    def fail(self, reason: str, now: datetime) -> None:
+    def fail(self, reason: str, now: datetime, *, retry_at: datetime | None = None) -> None:
+        """``retry_at``: a transient failure the reconciler retries then; None: final."""
         self.status = EntryStatus.FAILED
         self.error = reason[:500]
+        self.retry_at = retry_at
+        self.updated_at = now
+
+    def requeued(self, now: datetime) -> None:
+        """The reconciler queued this version again (its job was lost, timed out, or failed)."""
+        self.ingest_attempts += 1
+        self.status = EntryStatus.PENDING
+        self.error = None
+        self.retry_at = None
         self.updated_at = now
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
@@ -31,6 +32,13 @@ class KnowledgeRepository(Protocol):
 
     async def ids_for_rebuild(self, organization_id: UUID | None) -> list[tuple[UUID, int]]:
         """(entry id, version) of every entry of an organization, or of all organizations."""
+        ...
+
+    async def needing_reconciliation(
+        self, *, pending_before: datetime, processing_before: datetime, retry_due: datetime, limit: int
+    ) -> list[UUID]:
+        """Entries (oldest first) pending since before ``pending_before``, processing since before
+        ``processing_before``, or failed with a retry due by ``retry_due``."""
         ...
 
 

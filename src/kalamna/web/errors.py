@@ -16,6 +16,7 @@ from litestar.exceptions import (
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from kalamna.domain.errors import DomainError, RateLimited
+from kalamna.web.outages import RETRY_AFTER_S, outage_kind
 
 logger = logging.getLogger("kalamna.web")
 
@@ -132,10 +133,29 @@ def budget_headers(exc: DomainError) -> dict[str, str]:
 
 def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
     status = DOMAIN_STATUS.get(exc.code, 409)
-    return error_response(status, exc.code, exc.detail, exc.extra, budget_headers(exc) or None)
+    headers = budget_headers(exc)
+    if status == 503:
+        headers["Retry-After"] = str(RETRY_AFTER_S)
+    return error_response(status, exc.code, exc.detail, exc.extra, headers or None)
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    kind = outage_kind(exc)
+    if kind is not None:  # a database, Redis or disk outage: the client may retry, it is no bug
+        logger.warning(
+            "service unavailable (%s): %s: %s",
+            kind,
+            type(exc).__name__,
+            exc,
+            extra={"request_id": request.scope.get("state", {}).get("request_id")},
+        )
+        return error_response(
+            503,
+            "service_unavailable",
+            "A service this request needs is unavailable; try again shortly.",
+            None,
+            {"Retry-After": str(RETRY_AFTER_S)},
+        )
     logger.error(
         "unhandled error",
         exc_info=exc,

@@ -14,12 +14,41 @@ from dishka import AsyncContainer
 from saq import CronJob, Queue, Worker
 from sqlalchemy.exc import SQLAlchemyError
 
+from kalamna.adapters.queue.saq_queue import SaqJobQueue
 from kalamna.application.mail import RequeueUnsentMail
 from kalamna.config import Settings
 from kalamna.di import prepare
 from kalamna.observability import install_job_log_filter
 from kalamna.worker.job_metrics import count_job
+from kalamna.worker.maintenance import CRON_JOBS, MAINTENANCE_TASKS, STARTUP_KEY
 from kalamna.worker.tasks import TASKS, requeue_unsent_mail
+
+log = logging.getLogger("kalamna.worker")
+# An idle worker waits for a job at most this long before checking whether it should stop.
+DEQUEUE_TIMEOUT_S = 1.0
+
+
+class PromptWorker(Worker[Any]):
+    """A SAQ worker whose idle parts stop at once.
+
+    SAQ's ``stop`` waits up to the grace period for *every* task, including the housekeeping loops
+    that sleep up to 60 s and the job loops blocked waiting for a job, so an idle worker took the
+    whole grace period (10 s) to stop. Here the housekeeping loops are cancelled at once (they are
+    idempotent) and the job loops wait at most ``DEQUEUE_TIMEOUT_S`` for a job, so they return on
+    their own; running jobs still get the grace period.
+    """
+
+    _upkeep_tasks: list[asyncio.Task[Any]]
+
+    async def upkeep(self) -> list[asyncio.Task[None]]:
+        self._upkeep_tasks = await super().upkeep()
+        return self._upkeep_tasks
+
+    async def stop(self) -> None:
+        self.event.set()
+        for task in getattr(self, "_upkeep_tasks", []):
+            task.cancel()
+        await super().stop()
 
 
 async def build_worker(
@@ -37,17 +66,24 @@ async def build_worker(
             async with container() as scope:
                 await (await scope.get(RequeueUnsentMail))(older_than=timedelta(0))
         except (SQLAlchemyError, OSError) as exc:
-            log = logging.getLogger("kalamna.mail")
-            log.warning("unsent mails not re-queued at start: %s", type(exc).__name__)
+            logging.getLogger("kalamna.mail").warning(
+                "unsent mails not re-queued at start: %s", type(exc).__name__
+            )
+        try:  # catch up at once on what went stuck while no worker ran
+            await SaqJobQueue(queue).enqueue("reconcile_ingestion", key=STARTUP_KEY)
+        except Exception as exc:  # Redis may be down at start; the schedule runs it later
+            log.warning("start-up reconciliation not queued: %s", exc)
+        log.info("worker ready", extra={"queue": settings.queue_name})
 
-    return Worker(
+    return PromptWorker(
         queue,
-        functions=TASKS,
-        cron_jobs=[CronJob(requeue_unsent_mail, cron="* * * * *", timeout=60)],
+        functions=[*TASKS, *MAINTENANCE_TASKS],
+        cron_jobs=[*CRON_JOBS, CronJob(requeue_unsent_mail, cron="* * * * *", timeout=60)],
         concurrency=settings.worker_concurrency,
         startup=startup,
         after_process=count_job,
         shutdown_grace_period_s=shutdown_grace_s or settings.worker_shutdown_grace_s,
+        dequeue_timeout=DEQUEUE_TIMEOUT_S,
     )
 
 

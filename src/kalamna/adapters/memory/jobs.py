@@ -17,10 +17,11 @@ class MemoryJobQueue:
 
     jobs: list[QueuedJob] = field(default_factory=list)
 
-    async def enqueue(self, task: str, *, key: str | None = None, **kwargs: Any) -> None:
+    async def enqueue(self, task: str, *, key: str | None = None, **kwargs: Any) -> bool:
         if key is not None and any(job.key == key for job in self.jobs):
-            return
+            return False
         self.jobs.append(QueuedJob(task=task, key=key, kwargs=kwargs))
+        return True
 
     def take(self) -> list[QueuedJob]:
         jobs, self.jobs = self.jobs, []

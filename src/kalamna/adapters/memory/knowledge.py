@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from uuid import UUID
 
 from kalamna.domain.ids import new_id
@@ -73,6 +74,18 @@ class MemoryKnowledgeRepository:
             for e in self._store.entries.values()
             if organization_id is None or e.organization_id == organization_id
         )
+
+    async def needing_reconciliation(
+        self, *, pending_before: datetime, processing_before: datetime, retry_due: datetime, limit: int
+    ) -> list[UUID]:
+        due = [
+            e
+            for e in self._store.entries.values()
+            if (e.status is EntryStatus.PENDING and e.updated_at < pending_before)
+            or (e.status is EntryStatus.PROCESSING and e.updated_at < processing_before)
+            or (e.status is EntryStatus.FAILED and e.retry_at is not None and e.retry_at <= retry_due)
+        ]
+        return [e.id for e in sorted(due, key=lambda e: e.updated_at)][:limit]
 
 
 def _cosine(a: list[float], b: list[float]) -> float:

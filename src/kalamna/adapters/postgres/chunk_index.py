@@ -13,12 +13,14 @@ tenants the planner prefers the ``(organization_id, embedding_model)`` b-tree an
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Sequence
 from typing import cast
 from uuid import UUID
 
 from pgvector.sqlalchemy import Vector
 from sqlalchemy import Table, bindparam, delete, insert, select, text, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from kalamna.adapters.postgres.models import KnowledgeChunkRow, KnowledgeEntryRow
@@ -26,6 +28,7 @@ from kalamna.domain.ids import new_id
 from kalamna.domain.knowledge import IndexedChunk, KnowledgeEntry, SearchHit
 from kalamna.domain.search_query import RRF_K, and_query, or_query, query_terms  # noqa: F401 (re-exported)
 
+log = logging.getLogger("kalamna.knowledge")
 CANDIDATES = 40
 EF_SEARCH = 100
 
@@ -46,6 +49,24 @@ async def ensure_vector_index(engine: AsyncEngine, model: str, dimensions: int) 
     async with engine.connect() as conn:
         autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
         await autocommit.execute(text(statement))
+
+
+# (database, index) pairs this process has ensured: the first use per process checks, not each job.
+_ENSURED: set[tuple[str, str]] = set()
+
+
+async def ensure_vector_index_once(engine: AsyncEngine, model: str, dimensions: int) -> None:
+    """``ensure_vector_index`` on first use in this process (e.g. a worker that started before
+    ``kalamna migrate`` created the table). Failures are logged; search works without the index."""
+    key = (engine.url.render_as_string(hide_password=True), vector_index_name(model, dimensions))
+    if key in _ENSURED:
+        return
+    try:
+        await ensure_vector_index(engine, model, dimensions)
+    except (SQLAlchemyError, OSError) as exc:
+        log.warning("vector index not ensured: %s", exc)
+        return
+    _ENSURED.add(key)
 
 
 class PgChunkIndex:
@@ -75,6 +96,10 @@ class PgChunkIndex:
             )
 
     async def pending_embeddings(self, entry_id: UUID, model: str) -> list[tuple[UUID, str]]:
+        engine = self._session.bind
+        # CREATE INDEX CONCURRENTLY waits for open transactions: never while this session holds one.
+        if isinstance(engine, AsyncEngine) and not self._session.in_transaction():
+            await ensure_vector_index_once(engine, model, self._dimensions)
         rows = await self._session.execute(
             select(KnowledgeChunkRow.id, KnowledgeChunkRow.content)
             .where(

@@ -39,7 +39,7 @@ def upgrade_to_head(database_url: str) -> None:
 
 def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
     """What autogenerate and the models-vs-migrations test compare. Alembic's bookkeeping table is not
-    a model; per-model HNSW indexes are made at start-up (``chunk_index.ensure_vector_index``)."""
+    a model; per-model HNSW indexes are made at start-up and on first use (``chunk_index``)."""
     if type_ == "table" and name == "alembic_version":
         return False
     return not (type_ == "index" and (name or "").startswith("ix_knowledge_chunks_hnsw_"))

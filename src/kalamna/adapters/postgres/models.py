@@ -140,7 +140,10 @@ class ApiCredentialRow(Base):
 
 class KnowledgeEntryRow(Base):
     __tablename__ = "knowledge_entries"
-    __table_args__ = (Index("ix_knowledge_entries_org_created", "organization_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_knowledge_entries_org_created", "organization_id", "created_at"),
+        Index("ix_knowledge_entries_status_updated", "status", "updated_at"),
+    )
 
     organization_id: Mapped[UUID] = mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE"), index=True
@@ -159,6 +162,23 @@ class KnowledgeEntryRow(Base):
     chunk_count: Mapped[int] = mapped_column(Integer)
     token_count: Mapped[int] = mapped_column(Integer)
     embedding_model: Mapped[str | None] = mapped_column(String(120))
+    # Reliability (issue 16): re-queues by the reconciler, and when a transient failure is retried.
+    ingest_attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    retry_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class AccessRevocationRow(Base):
+    """Durable revocations (source of truth; Redis is the fast path): a revoked access-token ``jti``
+    (kind ``jti``) or a "not before" cut-off of an employee or organization (``employee``,
+    ``organization``). A row matters only until ``expires_at``: no token it refuses can outlive it."""
+
+    __tablename__ = "access_revocations"
+    __table_args__ = (UniqueConstraint("kind", "subject", name="uq_access_revocations_kind_subject"),)
+
+    kind: Mapped[str] = mapped_column(String(12))
+    subject: Mapped[str] = mapped_column(String(64))
+    not_before: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), index=True)
 
 
 class KnowledgeChunkRow(Base):

@@ -32,17 +32,21 @@ TASK_OPTIONS: dict[str, dict[str, Any]] = {
         "retry_backoff": True,
         "ttl": 60,
     },
-    # Big documents embed for minutes offline; progress updates keep the heartbeat fresh.
+    # Big documents embed for minutes offline; progress updates keep the heartbeat fresh. Retries
+    # back off over minutes (full jitter, base 60 s, at most 10 min apart) so that a short database
+    # or embedder outage is ridden out; after the last one the reconciler takes over.
     "ingest_entry": {
         "timeout": 3600,
         "retries": 4,
-        "retry_delay": 5.0,
-        "retry_backoff": True,
+        "retry_delay": 60.0,
+        "retry_backoff": 600,
         "heartbeat": 300,
     },
     # One attempt per job (10 s HTTP timeout); the use case schedules the next attempt itself, so
     # these retries only cover infrastructure errors. Done jobs are kept an hour (key dedup).
     "deliver_webhook": {"timeout": 60, "retries": 3, "retry_delay": 5.0, "retry_backoff": True, "ttl": 3600},
+    # Re-queues lost, timed-out and transiently failed ingestions (worker/maintenance.py).
+    "reconcile_ingestion": {"timeout": 300, "retries": 1, "ttl": 600},
 }
 DEFAULT_OPTIONS: dict[str, Any] = {"timeout": 60, "retries": 3, "retry_delay": 1.0, "retry_backoff": True}
 
@@ -57,12 +61,12 @@ class SaqJobQueue:
     def __init__(self, queue: Queue) -> None:
         self._queue = queue
 
-    async def enqueue(self, task: str, *, key: str | None = None, **kwargs: Any) -> None:
+    async def enqueue(self, task: str, *, key: str | None = None, **kwargs: Any) -> bool:
         options = {**DEFAULT_OPTIONS, **TASK_OPTIONS.get(task, {})}
         if key is not None:
             options["key"] = key
         try:
-            await self._queue.enqueue(task, **options, **kwargs)
+            return await self._queue.enqueue(task, **options, **kwargs) is not None
         except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
             raise DependencyUnavailable("The job queue is unavailable.") from exc
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from uuid import UUID
@@ -28,8 +29,11 @@ def ingest_job_key(entry: KnowledgeEntry) -> str:
     return f"ingest:{entry.id}:{entry.version}"
 
 
-async def queue_ingestion(jobs: JobQueue, entry: KnowledgeEntry) -> None:
-    await jobs.enqueue(INGEST_TASK, key=ingest_job_key(entry), entry_id=str(entry.id), version=entry.version)
+async def queue_ingestion(jobs: JobQueue, entry: KnowledgeEntry) -> bool:
+    """False when this version's job is still queued, running or waiting for a retry."""
+    return await jobs.enqueue(
+        INGEST_TASK, key=ingest_job_key(entry), entry_id=str(entry.id), version=entry.version
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,10 +87,15 @@ class CreateEntry:
         entry.blob_key = f"{organization_id}/{entry.id}"
         await self._blobs.put(entry.blob_key, upload.data)
         try:
-            return await self._store(entry)
+            await self._entries.add(entry)
+            await self._uow.commit()
         except BaseException:
-            await self._blobs.delete(entry.blob_key)  # a failed upload leaves no file behind
+            # Nothing refers to the file: do not leave it behind (the database may be down).
+            with contextlib.suppress(Exception):
+                await self._uow.rollback()
+            await self._blobs.delete(entry.blob_key)
             raise
+        return await self._queued(entry)
 
     def _new(
         self, principal: Principal, organization_id: UUID, title: str, source: SourceType
@@ -107,6 +116,11 @@ class CreateEntry:
     async def _store(self, entry: KnowledgeEntry) -> KnowledgeEntry:
         await self._entries.add(entry)
         await self._uow.commit()
+        return await self._queued(entry)
+
+    async def _queued(self, entry: KnowledgeEntry) -> KnowledgeEntry:
+        # If queueing fails (Redis down) the entry is saved and stays pending: the reconciler
+        # (worker/maintenance.py) queues it later, so the caller's 503 loses nothing.
         await queue_ingestion(self._jobs, entry)
         log.info(
             "knowledge entry created",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from uuid import UUID
 
+from kalamna.application.knowledge.reconcile import ReconcilePolicy, gave_up_reason
 from kalamna.domain.errors import (
     DomainError,
     NotFound,
@@ -223,25 +224,46 @@ class IngestEntry:
 
 
 class FailIngestion(_Locked):
-    """Called when the job has used its last retry: the entry says so instead of spinning forever."""
+    """Called when the job has used its last retry: the entry says so instead of spinning forever.
+
+    Failures that reach this point are transient (a document that cannot be read fails inside
+    ``ChunkEntry`` without retries): the entry is ``failed`` with ``retry_at`` set, and the
+    reconciler queues it again then — until the policy's attempts are spent.
+    """
 
     def __init__(
         self,
         entries: KnowledgeRepository,
         uow: UnitOfWork,
         clock: Clock,
+        policy: ReconcilePolicy,
         events: WebhookEvents | None = None,
     ) -> None:
         super().__init__(entries, uow)
         self._clock = clock
+        self._policy = policy
         self._events = events
 
     async def __call__(self, entry_id: UUID, version: int, error: DomainError | Exception) -> None:
         entry = await self.current(entry_id, version)
         if entry is None:
             return
-        reason = error.detail if isinstance(error, DomainError) else "Processing failed; try again later."
-        entry.fail(reason, self._clock.now())
+        now = self._clock.now()
+        cause = (
+            error.detail
+            if isinstance(error, DomainError)
+            else "A service it needs (database, queue or embedder) was unavailable."
+        )
+        if entry.ingest_attempts >= self._policy.max_attempts:
+            entry.fail(gave_up_reason(entry, cause), now)
+        else:
+            retry_at = now + self._policy.retry_delay(entry.ingest_attempts)
+            entry.fail(
+                f"{cause} It will be retried automatically after {retry_at:%Y-%m-%d %H:%M} UTC; "
+                "editing the entry retries it now.",
+                now,
+                retry_at=retry_at,
+            )
         await self._entries.save(entry)
         await self._uow.commit()
         await _announce(self._events, entry)

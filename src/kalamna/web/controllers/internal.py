@@ -17,8 +17,10 @@ from kalamna.application.knowledge.ingestion import ChunkEntry, EmbedEntry
 from kalamna.application.knowledge.rebuild import RebuildKnowledge
 from kalamna.application.knowledge.retrieval import BuildContext, SearchKnowledge
 from kalamna.config import Settings
-from kalamna.domain.errors import Forbidden, NotAuthenticated
+from kalamna.domain.errors import Forbidden, LlmUnavailable, NotAuthenticated
 from kalamna.web.security import bearer_token
+
+GENERATE_UNAVAILABLE = "The answer service is unavailable; nothing was stored. Try again shortly."
 
 Query = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
 
@@ -220,14 +222,17 @@ class GenerateController(Controller):
         generate: FromDishka[GenerateAnswer],
     ) -> GenerateOut:
         await require_internal(request, settings, authenticate)
-        reply = await generate(
-            GenerateRequest(
-                organization_id=data.organization_id,
-                message=data.message,
-                context=data.context,
-                history=[(h.role, h.content) for h in data.history],
+        try:
+            reply = await generate(
+                GenerateRequest(
+                    organization_id=data.organization_id,
+                    message=data.message,
+                    context=data.context,
+                    history=[(h.role, h.content) for h in data.history],
+                )
             )
-        )
+        except LlmUnavailable as exc:  # the default wording promises a kept message: nothing is kept here
+            raise LlmUnavailable(GENERATE_UNAVAILABLE) from exc
         return GenerateOut(
             reply=reply.text,
             sources=[SourceOut(s.entry_id, s.title, s.score) for s in reply.sources],

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kalamna.adapters.postgres.models import KnowledgeEntryRow
@@ -22,6 +23,8 @@ _FIELDS = (
     "chunk_count",
     "token_count",
     "embedding_model",
+    "ingest_attempts",
+    "retry_at",
 )
 
 
@@ -107,6 +110,28 @@ class SqlaKnowledgeRepository:
         return [
             (row.id, row.version) for row in await self._session.execute(query.order_by(KnowledgeEntryRow.id))
         ]
+
+    async def needing_reconciliation(
+        self, *, pending_before: datetime, processing_before: datetime, retry_due: datetime, limit: int
+    ) -> list[UUID]:
+        row = KnowledgeEntryRow
+        query = (
+            select(row.id)
+            .where(
+                or_(
+                    and_(row.status == EntryStatus.PENDING.value, row.updated_at < pending_before),
+                    and_(row.status == EntryStatus.PROCESSING.value, row.updated_at < processing_before),
+                    and_(
+                        row.status == EntryStatus.FAILED.value,
+                        row.retry_at.is_not(None),
+                        row.retry_at <= retry_due,
+                    ),
+                )
+            )
+            .order_by(row.updated_at)
+            .limit(limit)
+        )
+        return list(await self._session.scalars(query))
 
     @staticmethod
     def _copy(entry: KnowledgeEntry, row: KnowledgeEntryRow) -> None:
