@@ -66,6 +66,6 @@ def kill_redis(server: EmbeddedRedis) -> None:
 
 @pytest.fixture
 def jobs():  # type: ignore[no-untyped-def]
-    from kalamna.adapters.memory.jobs import MemoryJobQueue
+    from tests.api.conftest import RecordingJobs
 
-    return MemoryJobQueue()
+    return RecordingJobs()

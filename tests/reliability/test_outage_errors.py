@@ -15,7 +15,7 @@ from litestar.testing import AsyncTestClient
 from kalamna.adapters.memory.jobs import MemoryJobQueue
 from kalamna.embedded import EmbeddedPostgres
 from kalamna.web.app import create_app, web_container
-from tests.api.conftest import recording_jobs
+from tests.api.conftest import RecordingJobs, recording_jobs
 from tests.api.helpers import Account, signed_up
 from tests.conftest import make_test_settings
 
@@ -42,7 +42,7 @@ async def test_database_down_gives_503_with_retry_after_and_no_orphan_upload(
     own_postgres: EmbeddedPostgres, services, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     settings = make_test_settings(services, tmp_path / "data", database_url=own_postgres.url)
-    jobs = MemoryJobQueue()
+    jobs = RecordingJobs()
     async with AsyncTestClient(create_app(settings, web_container(settings, recording_jobs(jobs)))) as client:
         owner = await signed_up(client, jobs, "owner@pgdown.test")
         own_postgres.stop()
