@@ -67,6 +67,17 @@ def make_test_settings(services: Services, data_dir: Path, **overrides: object):
     return Settings(**values)  # type: ignore[arg-type]
 
 
+# Settings that pass the production start-up checks (config._production_problems).
+SAFE_PRODUCTION: dict[str, object] = {
+    "env": "production",
+    "jwt_secret": "Zq3v8Lr1Wx0Pn7Ks5Hd2Tb9Mc4Fy6Ga1Qe8",
+    "internal_token": "Hk2Pw9Xn4Rt7Lm1Vb6Cs3Dq8Zf5Jy0Ge7",
+    "cors_allow_origins": ["https://app.example"],
+    "public_url": "https://api.example",
+    "mail_backend": "smtp",
+}
+
+
 @pytest.fixture
 def settings(services: Services, tmp_path: Path):  # type: ignore[no-untyped-def]
     return make_test_settings(services, tmp_path / "data")

@@ -242,8 +242,11 @@ def _production_problems(settings: Settings) -> list[str]:
         problems.append(
             f"{ENV_PREFIX}CORS_ALLOW_ORIGINS: '*' is not allowed in production; list the dashboard origins"
         )
-    for name in ("public_url", "dashboard_url"):
-        if not getattr(settings, name).startswith("https://"):
+    # Links in emails: the public URL is required (without it links would name this process's own
+    # bind address); a separate dashboard is optional, but https when set.
+    for name, required in (("public_url", True), ("dashboard_url", False)):
+        value = getattr(settings, name)
+        if (value or required) and not (value or "").startswith("https://"):
             problems.append(
                 f"{ENV_PREFIX}{name.upper()}: must be an https:// URL in production (links in emails)"
             )

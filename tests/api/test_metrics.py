@@ -15,11 +15,10 @@ import pytest
 from litestar.testing import AsyncTestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from kalamna.adapters.memory.jobs import MemoryJobQueue
 from kalamna.web.app import create_app, web_container
-from tests.api.conftest import recording_jobs
+from tests.api.conftest import RecordingJobs, recording_jobs
 from tests.api.helpers import Account, World, live_account, wait_for_status
-from tests.conftest import make_test_settings
+from tests.conftest import SAFE_PRODUCTION, make_test_settings
 
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 DOCUMENTED = {
@@ -129,8 +128,10 @@ async def test_chat_model_embedder_and_job_series(live_client: AsyncTestClient, 
 
 @pytest.fixture
 async def production_client(services, clean_state, tmp_path: Path) -> AsyncIterator[AsyncTestClient]:  # type: ignore[no-untyped-def]
-    settings = make_test_settings(services, tmp_path / "prod", env="production", metrics_token="m" * 40)
-    app = create_app(settings, web_container(settings, recording_jobs(MemoryJobQueue())))
+    settings = make_test_settings(
+        services, tmp_path / "prod", **{**SAFE_PRODUCTION, "metrics_token": "m" * 40}
+    )
+    app = create_app(settings, web_container(settings, recording_jobs(RecordingJobs())))
     async with AsyncTestClient(app) as client:
         yield client
 
@@ -146,8 +147,8 @@ async def test_production_needs_the_token(production_client: AsyncTestClient) ->
 
 
 async def test_production_without_a_token_refuses_metrics(services, clean_state, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    settings = make_test_settings(services, tmp_path / "prod", env="production")
-    app = create_app(settings, web_container(settings, recording_jobs(MemoryJobQueue())))
+    settings = make_test_settings(services, tmp_path / "prod", **SAFE_PRODUCTION)
+    app = create_app(settings, web_container(settings, recording_jobs(RecordingJobs())))
     async with AsyncTestClient(app) as client:
         response = await client.get("/metrics", headers={"Authorization": "Bearer "})
         assert response.status_code == 401
@@ -156,7 +157,7 @@ async def test_production_without_a_token_refuses_metrics(services, clean_state,
 
 async def test_development_with_a_token_still_checks_it(services, clean_state, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     settings = make_test_settings(services, tmp_path / "dev", env="development", metrics_token="abc")
-    app = create_app(settings, web_container(settings, recording_jobs(MemoryJobQueue())))
+    app = create_app(settings, web_container(settings, recording_jobs(RecordingJobs())))
     async with AsyncTestClient(app) as client:
         assert (await client.get("/metrics")).status_code == 401
         assert (await client.get("/metrics", headers={"Authorization": "Bearer abc"})).status_code == 200
