@@ -36,7 +36,7 @@ def create_floor_app() -> Litestar:
     def start_session() -> dict[str, str]:
         return {"session_id": str(uuid4()), "session_token": "floor"}
 
-    @post("/api/v1/chat/sessions/{session_id:str}/messages")
+    @post("/api/v1/chat/sessions/{session_id:str}/messages", status_code=200)
     async def send(request: Request[object, object, object], session_id: str) -> Response[object]:
         question = msgspec.json.decode(await request.body())["content"]
         messages = [ChatMessage("system", SYSTEM), ChatMessage("user", question)]
