@@ -9,7 +9,13 @@ figures are the time *our* server adds. It prints figures, it asserts nothing.
 Run from the repository root (``tests`` must be importable)::
 
     uv run python -m bench.chat_load                       # 50 and 200 sessions, 40 msg/s open loop
-    uv run python -m bench.chat_load --concurrency 20,100 --seconds 15 --rate 40 --workers 2
+    uv run python -m bench.chat_load --concurrency 20,100 --seconds 15 --rate 40 --workers 1,2
+    # A/B against an older commit, interleaved in the same run:
+    git archive OLD src | tar -x -C /tmp/old && uv run python -m bench.chat_load --before-src /tmp/old/src
+
+For each worker count the servers run one after the other under the same load levels: first the
+framework floor (``bench/floor_app.py``: a bare Litestar route streaming the same fake-LLM reply through
+the same uvicorn options), then ``--before-src`` if given, then Kalamna; the last table gives the ratios.
 
 Where the time goes: the server stores ``first_token_ms`` / ``latency_ms`` for each reply, measured
 from the start of ``PrepareAnswer``; they are joined with the client's figures per message. The
@@ -550,13 +556,18 @@ class Bench:
             for workers in args.workers:
                 # The floor first, then Kalamna, for each worker count: the two run back to back under
                 # the same conditions (interleaved A/B), since the machine's other load drifts.
-                for target in ("floor", "kalamna") if args.floor else ("kalamna",):
+                targets = (
+                    (("floor",) if args.floor else ())
+                    + (("before",) if args.before_src else ())
+                    + ("kalamna",)
+                )
+                for target in targets:
                     port = free_port()
                     server = await self.start_server(
                         target, workers, port, proc_env, data_dir, log_path, llm_port
                     )
                     await self.wait_healthy(port, server, log_path)
-                    widget = Widget("127.0.0.1", port, widget_key if target == "kalamna" else "", questions)
+                    widget = Widget("127.0.0.1", port, "" if target == "floor" else widget_key, questions)
                     server_proc = psutil.Process(server.pid)
                     meter = CpuMeter(
                         {
@@ -581,7 +592,7 @@ class Bench:
                     await self.stop_server(server, log_path)
                     server = None
             for result in results:
-                if result.name.startswith("kalamna"):
+                if not result.name.startswith("floor"):
                     await self.join_server_times(engine, result)
             self.report(results, baseline)
             self.report_floor(results, baseline)
@@ -606,9 +617,11 @@ class Bench:
         llm_port: int,
     ) -> asyncio.subprocess.Process:
         """``kalamna serve`` or the bare-Litestar floor (``bench/floor_app.py``), same uvicorn options."""
-        if target == "kalamna":
+        if target in ("kalamna", "before"):
             command = ["-m", "kalamna.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
             env = proc_env | {"KALAMNA_WORKERS": str(workers)}
+            if target == "before":  # another checkout's src/ shadows the installed package
+                env["PYTHONPATH"] = self.args.before_src  # made absolute in main()
         else:
             command = ["-m", "bench.floor_app", "--port", str(port)]
             env = proc_env | {"BENCH_FLOOR_LLM_URL": f"http://127.0.0.1:{llm_port}/v1"}
@@ -623,7 +636,7 @@ class Bench:
                 "--workers",
                 str(workers),
                 env=env,
-                cwd=data_dir if target == "kalamna" else Path.cwd(),
+                cwd=Path.cwd() if target == "floor" else data_dir,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
@@ -1093,9 +1106,9 @@ class Bench:
         """Kalamna beside the bare-Litestar floor, level by level (same workers, same load)."""
         by_name = {r.name: r for r in results}
         pairs = [
-            (r, by_name.get("floor" + r.name.removeprefix("kalamna")))
+            (r, by_name.get("floor " + r.name.split(" ", 1)[1]))
             for r in results
-            if r.name.startswith("kalamna")
+            if r.name.startswith(("kalamna", "before"))
         ]
         pairs = [(k, f) for k, f in pairs if f is not None]
         if not pairs:
@@ -1112,14 +1125,14 @@ class Bench:
             "\nKalamna against the framework floor (bare Litestar route, same uvicorn setup, same fake LLM):"
         )
         print(
-            f"  {'level':<28} {'msg/s K/floor':>15} {'ratio':>6} | {'added 1st token p50 K/floor':>28} |"
+            f"  {'level':<32} {'msg/s K/floor':>15} {'ratio':>6} | {'added 1st token p50 K/floor':>28} |"
             f" {'p99 K/floor':>15} | {'server CPU ms/msg K/floor':>26} {'ratio':>6}"
         )
         for k, f in pairs:
-            level = k.name.removeprefix("kalamna ")
+            level = k.name
             k_cpu, f_cpu = server_cpu_ms(k), server_cpu_ms(f)
             print(
-                f"  {level:<28} {k.rate:7.1f}/{f.rate:<7.1f} {k.rate / f.rate if f.rate else float('nan'):6.2f} |"
+                f"  {level:<32} {k.rate:7.1f}/{f.rate:<7.1f} {k.rate / f.rate if f.rate else float('nan'):6.2f} |"
                 f" {added(k, 50):13.1f}/{added(f, 50):<14.1f} | {added(k, 99):7.1f}/{added(f, 99):<7.1f} |"
                 f" {k_cpu:12.1f}/{f_cpu:<13.1f} {k_cpu / f_cpu if f_cpu else float('nan'):6.2f}"
             )
@@ -1156,6 +1169,11 @@ def main() -> None:
         "--workers", type=lambda s: [int(x) for x in s.split(",")], default=[1], help="e.g. 1,2: one run each"
     )
     parser.add_argument(
+        "--before-src",
+        default=None,
+        help="A/B: also serve Kalamna from this src/ directory (e.g. an exported older commit), interleaved",
+    )
+    parser.add_argument(
         "--no-floor",
         dest="floor",
         action="store_false",
@@ -1183,6 +1201,8 @@ def main() -> None:
         latency, token_delay, embed_latency, words = args.serve_fake_llm.split(",")
         serve_fake_llm(float(latency), float(token_delay), float(embed_latency), int(words))
         return
+    if args.before_src:
+        args.before_src = str(Path(args.before_src).resolve())
     Bench(args).run()
 
 
