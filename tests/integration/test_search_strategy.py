@@ -19,10 +19,9 @@ from kalamna.adapters.postgres.chunk_index import ensure_vector_index, vector_in
 from kalamna.adapters.postgres.search_strategy import (
     EXACT,
     EXACT_MAX_CHUNKS,
-    HNSW_LARGE,
-    HNSW_MID,
-    MID_MAX_CHUNKS,
+    HNSW,
     TenantSizes,
+    VectorPlan,
     plan_for,
 )
 
@@ -82,10 +81,9 @@ def candidate_sql(order_by: str) -> str:
 
 def test_plans_by_tenant_size() -> None:
     assert plan_for(0) is EXACT and plan_for(EXACT_MAX_CHUNKS) is EXACT
-    assert plan_for(EXACT_MAX_CHUNKS + 1) is HNSW_MID and plan_for(MID_MAX_CHUNKS) is HNSW_MID
-    assert plan_for(MID_MAX_CHUNKS + 1) is HNSW_LARGE
-    assert EXACT.order_by("d") == "(d) + 0" and HNSW_LARGE.order_by("d") == "d"
-    assert "'hnsw.ef_search', '400'" in HNSW_MID.settings_sql()
+    assert plan_for(EXACT_MAX_CHUNKS + 1) is HNSW and plan_for(10**7) is HNSW
+    assert EXACT.order_by("d") == "(d) + 0" and HNSW.order_by("d") == "d"
+    assert "'hnsw.ef_search', '100'" in HNSW.settings_sql()
 
 
 async def test_the_exact_plan_is_exact_and_stays_in_the_tenant(services, engine: AsyncEngine) -> None:  # type: ignore[no-untyped-def]
@@ -119,7 +117,9 @@ async def test_the_exact_plan_is_exact_and_stays_in_the_tenant(services, engine:
 
 async def test_hnsw_plan_settings_are_accepted(engine: AsyncEngine) -> None:
     async with async_sessionmaker(engine)() as session:
-        await session.execute(text(HNSW_MID.settings_sql()))
+        await session.execute(
+            text(VectorPlan("wide", exact=False, ef_search=400, max_scan_tuples=50_000).settings_sql())
+        )
         values = (
             await session.execute(
                 text("SELECT current_setting('hnsw.ef_search'), current_setting('hnsw.max_scan_tuples')")
