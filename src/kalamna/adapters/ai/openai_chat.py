@@ -251,7 +251,7 @@ class OpenAIChatModel:
                             if text:
                                 parts.append(text)
                                 yield text
-            except Exception as error:
+            except Exception as error:  # a read error of the SDK's HTTP library (httpx or httpx2), bad event
                 failure = error
             finally:
                 await chunks.aclose()
