@@ -9,7 +9,13 @@ figures are the time *our* server adds. It prints figures, it asserts nothing.
 Run from the repository root (``tests`` must be importable)::
 
     uv run python -m bench.chat_load                       # 50 and 200 sessions, 40 msg/s open loop
-    uv run python -m bench.chat_load --concurrency 20,100 --seconds 15 --rate 40 --workers 2
+    uv run python -m bench.chat_load --concurrency 20,100 --seconds 15 --rate 40 --workers 1,2
+    # A/B against an older commit, interleaved in the same run:
+    git archive OLD src | tar -x -C /tmp/old && uv run python -m bench.chat_load --before-src /tmp/old/src
+
+For each worker count the servers run one after the other under the same load levels: first the
+framework floor (``bench/floor_app.py``: a bare Litestar route streaming the same fake-LLM reply through
+the same uvicorn options), then ``--before-src`` if given, then Kalamna; the last table gives the ratios.
 
 Where the time goes: the server stores ``first_token_ms`` / ``latency_ms`` for each reply, measured
 from the start of ``PrepareAnswer``; they are joined with the client's figures per message. The
@@ -455,7 +461,6 @@ class Bench:
             "KALAMNA_EMBEDDING_DIMENSIONS": str(DIMENSIONS),
             "KALAMNA_RATE_LIMIT_WIDGET_SESSION_MESSAGES": "1000000/60",
             "KALAMNA_RATE_LIMIT_WIDGET_KEY_REQUESTS": "1000000/60",
-            "KALAMNA_WORKERS": str(self.args.workers),
         }
         for item in self.args.server_env:
             key, _, value = item.partition("=")
@@ -476,7 +481,9 @@ class Bench:
             f"  knowledge: {args.chunks} chunks in the benchmarked organization, plus {args.noise_orgs} "
             f"noise organizations x {args.noise_chunks} chunks; {DIMENSIONS}-dim vectors, HNSW"
         )
-        print(f"  server: kalamna serve --workers {args.workers}; data dir {data_dir}")
+        workers = ", ".join(str(w) for w in args.workers)
+        floor = "the bare-Litestar floor, then " if args.floor else ""
+        print(f"  server: {floor}kalamna serve, for --workers {workers}; data dir {data_dir}")
         print(
             f"  NOTE: the load generator, the fake LLM, PostgreSQL, Redis and the server all share this "
             f"machine's {os.cpu_count()} CPU cores; figures include that contention."
@@ -533,26 +540,6 @@ class Bench:
 
                 return question(self.rng, products)
 
-            port = free_port()
-            with log_path.open("wb") as log:
-                server = await asyncio.create_subprocess_exec(
-                    sys.executable,
-                    "-m",
-                    "kalamna.cli",
-                    "serve",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "--workers",
-                    str(args.workers),
-                    env=proc_env,
-                    cwd=data_dir,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-            await self.wait_healthy(port, server, log_path)
-
             baseline = await self.baseline(llm_port)
             print(
                 f"\nFake LLM alone (streamed directly, idle, n={args.baseline_n}): first token p50 "
@@ -562,30 +549,53 @@ class Bench:
             )
             print("  -> subtracted from every client measurement below ('added' = client time - these).")
 
-            await self.components(container, report.main.id, report.main.api_key or "", questions)
-
-            widget = Widget("127.0.0.1", port, report.main.api_key or "", questions)
+            widget_key = report.main.api_key or ""
+            await self.components(container, report.main.id, widget_key, questions)
             engine = await container.get(AsyncEngine)
-            server_proc = psutil.Process(server.pid)
-            meter = CpuMeter(
-                {
-                    "server": lambda: _tree(server_proc),
-                    "postgres": lambda: _tree(_pid_process(data_dir / "postgres" / "postmaster.pid")),
-                    "redis": lambda: _tree(_pid_process(data_dir / "redis" / "redis.pid")),
-                    "fake LLM": lambda: _tree(psutil.Process(fake_proc.pid)),
-                    "load generator": lambda: [psutil.Process()],
-                }
-            )
             results: list[LevelResult] = []
-            if args.rate > 0:
-                results.append(await self.open_loop(widget, args.rate, args.rate_seconds, meter, engine))
-                await self.settle(engine, results[-1])
-            for n in args.concurrency:
-                results.append(await self.closed_loop(widget, n, args.seconds, meter, engine))
-                await self.settle(engine, results[-1])
+            for workers in args.workers:
+                # The floor first, then Kalamna, for each worker count: the two run back to back under
+                # the same conditions (interleaved A/B), since the machine's other load drifts.
+                targets = (
+                    (("floor",) if args.floor else ())
+                    + (("before",) if args.before_src else ())
+                    + ("kalamna",)
+                )
+                for target in targets:
+                    port = free_port()
+                    server = await self.start_server(
+                        target, workers, port, proc_env, data_dir, log_path, llm_port
+                    )
+                    await self.wait_healthy(port, server, log_path)
+                    widget = Widget("127.0.0.1", port, "" if target == "floor" else widget_key, questions)
+                    server_proc = psutil.Process(server.pid)
+                    meter = CpuMeter(
+                        {
+                            "server": lambda p=server_proc: _tree(p),  # type: ignore[misc]
+                            "postgres": lambda: _tree(_pid_process(data_dir / "postgres" / "postmaster.pid")),
+                            "redis": lambda: _tree(_pid_process(data_dir / "redis" / "redis.pid")),
+                            "fake LLM": lambda: _tree(psutil.Process(fake_proc.pid)),
+                            "load generator": lambda: [psutil.Process()],
+                        }
+                    )
+                    label = f"{target} w{workers}"
+                    if args.rate > 0:
+                        results.append(
+                            await self.open_loop(widget, args.rate, args.rate_seconds, meter, engine)
+                        )
+                        results[-1].name = f"{label} open {args.rate:g}/s"
+                        await self.settle(engine, results[-1])
+                    for n in args.concurrency:
+                        results.append(await self.closed_loop(widget, n, args.seconds, meter, engine))
+                        results[-1].name = f"{label} closed {n}"
+                        await self.settle(engine, results[-1])
+                    await self.stop_server(server, log_path)
+                    server = None
             for result in results:
-                await self.join_server_times(engine, result)
+                if not result.name.startswith("floor"):
+                    await self.join_server_times(engine, result)
             self.report(results, baseline)
+            self.report_floor(results, baseline)
         finally:
             if server is not None and server.returncode is None:
                 server.send_signal(signal.SIGINT)
@@ -595,24 +605,67 @@ class Bench:
                     server.kill()
                     await server.wait()
             await container.close()
-        if server is not None and server.returncode not in (0, -signal.SIGINT):
-            print(f"\n(server exited with {server.returncode}; log: {log_path})")
+
+    async def start_server(
+        self,
+        target: str,
+        workers: int,
+        port: int,
+        proc_env: dict[str, str],
+        data_dir: Path,
+        log_path: Path,
+        llm_port: int,
+    ) -> asyncio.subprocess.Process:
+        """``kalamna serve`` or the bare-Litestar floor (``bench/floor_app.py``), same uvicorn options."""
+        if target in ("kalamna", "before"):
+            command = ["-m", "kalamna.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+            env = proc_env | {"KALAMNA_WORKERS": str(workers)}
+            if target == "before":  # another checkout's src/ shadows the installed package
+                env["PYTHONPATH"] = self.args.before_src  # made absolute in main()
+        else:
+            command = ["-m", "bench.floor_app", "--port", str(port)]
+            env = proc_env | {"BENCH_FLOOR_LLM_URL": f"http://127.0.0.1:{llm_port}/v1"}
+            env["PYTHONPATH"] = os.pathsep.join([str(Path.cwd()), env.get("PYTHONPATH", "")]).rstrip(
+                os.pathsep
+            )
+        print(f"\n[{target}, {workers} worker{'s' if workers > 1 else ''}] starting")
+        with log_path.open("ab") as log:
+            return await asyncio.create_subprocess_exec(
+                sys.executable,
+                *command,
+                "--workers",
+                str(workers),
+                env=env,
+                cwd=Path.cwd() if target == "floor" else data_dir,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    async def stop_server(self, server: asyncio.subprocess.Process, log_path: Path) -> None:
+        server.send_signal(signal.SIGINT)
+        try:
+            await asyncio.wait_for(server.wait(), 40)
+        except TimeoutError:
+            server.kill()
+            await server.wait()
+        if server.returncode not in (0, -signal.SIGINT):
+            print(f"  (server exited with {server.returncode}; log: {log_path})")
 
     async def wait_healthy(self, port: int, server: asyncio.subprocess.Process, log_path: Path) -> None:
         conn = Connection("127.0.0.1", port)
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300  # a loaded machine imports slowly
         t0 = time.perf_counter()
         while time.monotonic() < deadline:
             if server.returncode is not None:
-                raise RuntimeError(f"kalamna serve exited ({server.returncode}); see {log_path}")
+                raise RuntimeError(f"the server exited ({server.returncode}); see {log_path}")
             with contextlib.suppress(OSError, TimeoutError):
                 response, _, _ = await conn.request("GET", "/api/v1/health", {}, timeout=5)
                 if response.status == 200:
                     conn.close()
-                    print(f"  kalamna serve healthy after {time.perf_counter() - t0:.1f}s")
+                    print(f"  healthy after {time.perf_counter() - t0:.1f}s")
                     return
             await asyncio.sleep(0.2)
-        raise RuntimeError(f"kalamna serve did not become healthy; see {log_path}")
+        raise RuntimeError(f"the server did not become healthy; see {log_path}")
 
     async def baseline(self, llm_port: int) -> Baseline:
         """The fake's own first-token and full-reply times, streamed directly by the same client,
@@ -997,6 +1050,8 @@ class Bench:
         )
         print(f"  {'level':<30} {'A p50/p99':>15} {'B p50/p99':>15} {'C p50/p99':>15} {'D p50/p99':>15}")
         for r in results:
+            if r.name.startswith("floor"):
+                continue  # the floor stores no server-side times
             a: list[float] = []
             b: list[float] = []
             c: list[float] = []
@@ -1047,14 +1102,56 @@ class Bench:
                 )
             print(f"      load generator {lag}")
 
+    def report_floor(self, results: list[LevelResult], baseline: Baseline) -> None:
+        """Kalamna beside the bare-Litestar floor, level by level (same workers, same load)."""
+        by_name = {r.name: r for r in results}
+        pairs = [
+            (r, by_name.get("floor " + r.name.split(" ", 1)[1]))
+            for r in results
+            if r.name.startswith(("kalamna", "before"))
+        ]
+        pairs = [(k, f) for k, f in pairs if f is not None]
+        if not pairs:
+            return
+
+        def added(r: LevelResult, p: float) -> float:
+            return percentile([s.queued_ms + s.ttft_ms - baseline.ttft_ms for s in r.samples], p)
+
+        def server_cpu_ms(r: LevelResult) -> float:
+            done = len(r.samples) * r.cpu_seconds / r.seconds
+            return r.cpu.get("server", 0.0) / 100 * r.cpu_seconds * 1000 / done if done else float("nan")
+
+        print(
+            "\nKalamna against the framework floor (bare Litestar route, same uvicorn setup, same fake LLM):"
+        )
+        print(
+            f"  {'level':<32} {'msg/s K/floor':>15} {'ratio':>6} | {'added 1st token p50 K/floor':>28} |"
+            f" {'p99 K/floor':>15} | {'server CPU ms/msg K/floor':>26} {'ratio':>6}"
+        )
+        for k, f in pairs:
+            level = k.name
+            k_cpu, f_cpu = server_cpu_ms(k), server_cpu_ms(f)
+            print(
+                f"  {level:<32} {k.rate:7.1f}/{f.rate:<7.1f} {k.rate / f.rate if f.rate else float('nan'):6.2f} |"
+                f" {added(k, 50):13.1f}/{added(f, 50):<14.1f} | {added(k, 99):7.1f}/{added(f, 99):<7.1f} |"
+                f" {k_cpu:12.1f}/{f_cpu:<13.1f} {k_cpu / f_cpu if f_cpu else float('nan'):6.2f}"
+            )
+
 
 def _cleanup(data_dir: Path, keep: bool) -> None:
     postmaster = _pid_process(data_dir / "postgres" / "postmaster.pid")
     redis = _pid_process(data_dir / "redis" / "redis.pid")
     for name, proc in (("PostgreSQL", postmaster), ("Redis", redis)):
         if proc is not None and proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
-            print(f"warning: embedded {name} (pid {proc.pid}) is still running in {data_dir}")
-            keep = True
+            # A server worker killed by uvicorn's supervisor may leave its holder entry behind, and then
+            # nobody stops the servers: they live in our temporary directory, so stop them here.
+            print(f"note: stopping embedded {name} (pid {proc.pid}) left running in {data_dir}")
+            proc.terminate()
+            try:
+                proc.wait(30)
+            except psutil.TimeoutExpired:
+                print(f"warning: embedded {name} (pid {proc.pid}) did not stop; keeping {data_dir}")
+                keep = True
     if not keep:
         shutil.rmtree(data_dir, ignore_errors=True)
 
@@ -1068,7 +1165,20 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds before each level")
     parser.add_argument("--rate", type=float, default=TARGET_TTFT_RATE, help="open-loop msg/s (0: skip)")
     parser.add_argument("--rate-seconds", type=float, default=20.0)
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--workers", type=lambda s: [int(x) for x in s.split(",")], default=[1], help="e.g. 1,2: one run each"
+    )
+    parser.add_argument(
+        "--before-src",
+        default=None,
+        help="A/B: also serve Kalamna from this src/ directory (e.g. an exported older commit), interleaved",
+    )
+    parser.add_argument(
+        "--no-floor",
+        dest="floor",
+        action="store_false",
+        help="skip the bare-Litestar floor (bench/floor_app.py)",
+    )
     parser.add_argument("--chunks", type=int, default=10_000)
     parser.add_argument("--noise-orgs", type=int, default=20)
     parser.add_argument("--noise-chunks", type=int, default=500)
@@ -1091,6 +1201,8 @@ def main() -> None:
         latency, token_delay, embed_latency, words = args.serve_fake_llm.split(",")
         serve_fake_llm(float(latency), float(token_delay), float(embed_latency), int(words))
         return
+    if args.before_src:
+        args.before_src = str(Path(args.before_src).resolve())
     Bench(args).run()
 
 

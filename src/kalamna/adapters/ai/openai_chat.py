@@ -14,6 +14,13 @@ token and the gap between tokens), ``connect_timeout_s`` the connection.
 
 Every failure left after the retries, whatever the transport said, becomes
 :class:`kalamna.domain.errors.LlmUnavailable`; the cause is logged, never shown to the customer.
+
+Streaming goes through the SDK's *raw* streaming response (``with_streaming_response``): the SDK
+still does auth, base URL, retries up to the headers, timeouts and status-error mapping, but the
+body is read here as bytes, split into server-sent events and decoded with msgspec into the few
+fields we use (:func:`parse_sse`, :class:`StreamChunk`). Building the SDK's pydantic
+``ChatCompletionChunk`` per streamed token was about a quarter of the server's CPU per message;
+``bench/openai_stream.py`` measures the difference.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ import random
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, Literal, cast
 
+import msgspec
 import openai
 from openai.types.chat import ChatCompletionMessageParam
 
@@ -41,6 +49,67 @@ MaxTokensField = Literal["max_tokens", "max_completion_tokens"]
 _FAILURES: tuple[type[Exception], ...] = (openai.OpenAIError, ValueError)
 
 _MAX_BACKOFF_S = 8.0
+_DRAIN_TIMEOUT_S = 1.0
+
+
+class StreamDelta(msgspec.Struct):
+    content: str | None = None
+
+
+class StreamChoice(msgspec.Struct):
+    index: int = 0
+    delta: StreamDelta | None = None
+    finish_reason: str | None = None
+
+
+class StreamUsage(msgspec.Struct):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class StreamChunk(msgspec.Struct):
+    """The fields of a ``chat.completion.chunk`` this adapter reads; every other field is skipped
+    by the decoder without being materialised. ``error`` is what a server sends instead of a chunk
+    when it fails mid-stream."""
+
+    choices: list[StreamChoice] = msgspec.field(default_factory=list)
+    usage: StreamUsage | None = None
+    error: Any = None
+
+
+_decode_chunk = msgspec.json.Decoder(StreamChunk).decode
+
+
+class StreamError(Exception):
+    """An ``error`` object inside an SSE stream."""
+
+
+def parse_sse(buffer: bytearray, data: bytes) -> list[bytes]:
+    """Append ``data`` to ``buffer`` and return the payloads of the events it completes.
+
+    Server-sent events: lines end with LF, CRLF or CR; an event's ``data:`` lines are joined with
+    LF and the event ends at a blank line; other fields (``event:``, ``id:``, comments) are
+    ignored. What is left of an unfinished event stays in ``buffer``.
+    """
+    buffer += data
+    if b"\r" in buffer:
+        buffer[:] = buffer.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    end = buffer.rfind(b"\n\n")
+    if end < 0:
+        return []
+    events = bytes(buffer[:end]).split(b"\n\n")
+    del buffer[: end + 2]
+    payloads = []
+    for event in events:
+        lines = [line for line in event.split(b"\n") if line.startswith(b"data:")]
+        if not lines:
+            continue
+        if len(lines) == 1:
+            payload = lines[0][5:]
+        else:
+            payload = b"\n".join(line[5:].removeprefix(b" ") for line in lines)
+        payloads.append(payload.removeprefix(b" "))
+    return payloads
 
 
 class OpenAIChatModel:
@@ -148,10 +217,11 @@ class OpenAIChatModel:
         request = self._request(messages, temperature, max_tokens)
         retries = 0
         while True:
+            opening = self._client.chat.completions.with_streaming_response.create(
+                **request, stream=True, stream_options={"include_usage": True}
+            )
             try:
-                chunks = await self._client.chat.completions.create(
-                    **request, stream=True, stream_options={"include_usage": True}
-                )
+                response = await opening.__aenter__()
             except _FAILURES as error:  # the SDK has already retried this one
                 raise self._unavailable(error, during="stream start") from error
 
@@ -159,23 +229,33 @@ class OpenAIChatModel:
             usage: ChatUsage | None = None
             finished = False
             failure: BaseException | None = None
+            chunks = response.http_response.aiter_bytes()
             try:
-                async for chunk in chunks:
-                    if chunk.usage is not None:
-                        usage = ChatUsage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
-                    for choice in chunk.choices:
-                        if choice.index != 0:
-                            continue
-                        if choice.finish_reason is not None:
-                            finished = True
-                        text = choice.delta.content if choice.delta is not None else None
-                        if text:
-                            parts.append(text)
-                            yield text
-            except _FAILURES as error:
+                buffer = bytearray()
+                async for data in chunks:
+                    for payload in parse_sse(buffer, data):
+                        if payload.startswith(b"[DONE]"):
+                            await _drain(chunks)
+                            break
+                        chunk = _decode_chunk(payload)
+                        if chunk.error:
+                            raise StreamError(str(chunk.error)[:500])
+                        if chunk.usage is not None:
+                            usage = ChatUsage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
+                        for choice in chunk.choices:
+                            if choice.index != 0:
+                                continue
+                            if choice.finish_reason is not None:
+                                finished = True
+                            text = choice.delta.content if choice.delta is not None else None
+                            if text:
+                                parts.append(text)
+                                yield text
+            except Exception as error:  # a read error of the SDK's HTTP library (httpx or httpx2), bad event
                 failure = error
             finally:
-                await chunks.close()
+                await chunks.aclose()
+                await opening.__aexit__(None, None, None)
 
             if failure is None and not finished and usage is None:
                 # The body ended without a finish reason or usage: the server or a proxy cut it short.
@@ -189,3 +269,14 @@ class OpenAIChatModel:
             retries += 1
             log.info("chat stream failed before its first token; retry %d of %d", retries, self._max_retries)
             await asyncio.sleep(self._backoff(retries))
+
+
+async def _drain(chunks: AsyncIterator[bytes]) -> None:
+    """Read what follows ``[DONE]`` (normally just the end of the chunked body), so that an HTTP/1.1
+    connection goes back to the pool instead of being closed."""
+    try:
+        async with asyncio.timeout(_DRAIN_TIMEOUT_S):
+            async for _ in chunks:
+                pass
+    except Exception:  # noqa: S110 - the reply is complete; a connection not reusable is closed
+        pass
