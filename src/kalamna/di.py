@@ -497,6 +497,8 @@ class OperationsProvider(Provider):
 
 
 def providers() -> list[Provider]:
+    from kalamna.di_conversations import ConversationProvider
+
     return [
         InfrastructureProvider(),
         SecurityProvider(),
@@ -507,6 +509,7 @@ def providers() -> list[Provider]:
         ChatProvider(),
         AnalyticsProvider(),
         OperationsProvider(),
+        ConversationProvider(),
     ]
 
 

@@ -26,6 +26,9 @@ class Action(StrEnum):
     WRITE_KNOWLEDGE = "create and update knowledge"
     DELETE_KNOWLEDGE = "delete knowledge"
     READ_ANALYTICS = "read analytics"
+    HANDLE_CONVERSATIONS = "handle conversations (read, take, reply, release, close, export)"
+    ASSIGN_CONVERSATIONS_TO_OTHERS = "assign a conversation to another employee"
+    REPLY_IN_OTHERS_CONVERSATIONS = "reply in a conversation assigned to another employee"
     ADMINISTER_PLATFORM = "administer the platform"
 
 
@@ -37,6 +40,7 @@ _STAFF = frozenset(
         Action.READ_KNOWLEDGE,
         Action.WRITE_KNOWLEDGE,
         Action.READ_ANALYTICS,
+        Action.HANDLE_CONVERSATIONS,
     }
 )
 _OWNER = frozenset(set(Action) - {Action.ADMINISTER_PLATFORM})

@@ -18,6 +18,7 @@ from kalamna.di import make_container, prepare
 from kalamna.web.admin_queues import admin_queues
 from kalamna.web.controllers.analytics import ANALYTICS_HANDLERS
 from kalamna.web.controllers.auth import AuthController
+from kalamna.web.controllers.conversations import ConversationController
 from kalamna.web.controllers.health import health
 from kalamna.web.controllers.internal import GenerateController, InternalController
 from kalamna.web.controllers.knowledge import KnowledgeController
@@ -26,6 +27,7 @@ from kalamna.web.controllers.team import TeamController
 from kalamna.web.controllers.widget import WidgetController
 from kalamna.web.cors import cors_middleware
 from kalamna.web.errors import EXCEPTION_HANDLERS
+from kalamna.web.lifecycle import drain_lifespan
 from kalamna.web.middleware import request_id_middleware
 from kalamna.web.security import WebProvider
 from kalamna.worker.runner import in_process_worker
@@ -48,6 +50,7 @@ def api_handlers() -> list[ControllerRouterHandler]:
         InternalController,
         GenerateController,
         WidgetController,
+        ConversationController,
         *ANALYTICS_HANDLERS,
     ]
 
@@ -79,7 +82,7 @@ def create_app(
     api = Router(path=API_PREFIX, route_handlers=[*api_handlers(), *extra_handlers])
     app = Litestar(
         route_handlers=[api, admin_queues],
-        lifespan=[close_container],
+        lifespan=[close_container, drain_lifespan(container)],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(
             title="Kalamna API",
