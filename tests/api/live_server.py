@@ -16,10 +16,18 @@ import httpx
 import uvicorn
 
 
+class _Server(uvicorn.Server):
+    loop: asyncio.AbstractEventLoop | None = None
+
+    async def serve(self, sockets: list[socket.socket] | None = None) -> None:
+        self.loop = asyncio.get_running_loop()
+        await super().serve(sockets)
+
+
 class ThreadServer:
     def __init__(self, app: Any) -> None:
         self._app = app
-        self._server: uvicorn.Server | None = None
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self.port = 0
 
@@ -33,7 +41,7 @@ class ThreadServer:
         sock.listen(128)
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(self._app, log_config=None, access_log=False, timeout_graceful_shutdown=5)
-        self._server = uvicorn.Server(config)
+        self._server = _Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
         self._thread.start()
         deadline = time.monotonic() + 30
@@ -41,6 +49,11 @@ class ThreadServer:
             if time.monotonic() > deadline or not self._thread.is_alive():
                 raise RuntimeError("the test server did not start")
             time.sleep(0.02)
+
+    def call_soon(self, callback: Any) -> None:
+        """Run ``callback`` in the server's event loop (what a signal handler would do)."""
+        assert self._server is not None and self._server.loop is not None
+        self._server.loop.call_soon_threadsafe(callback)
 
     def stop(self) -> None:
         if self._server is not None:
