@@ -458,3 +458,46 @@ async def test_credentials_and_tenants(client: AsyncTestClient, shop: dict[str, 
         f"/api/v1/chat/sessions/{sid}/handover", json={"reason": "x" * 501}, headers=widget(key, session)
     )
     assert bad_reason.status_code == 422
+
+
+async def test_handover_analytics(client: AsyncTestClient, shop: dict[str, Any], services: Any) -> None:
+    import asyncpg
+
+    key, world = shop["key"], shop["world"]
+    inbox = base(world.org)
+    first, second, asked, plain = [await start_session(client, key) for _ in range(4)]
+    for s in (first, second):
+        await client.post(f"/api/v1/chat/sessions/{s['session_id']}/handover", headers=widget(key, s))
+        await client.post(f"{inbox}/{s['session_id']}/messages", json={"content": "Hi"}, headers=world.staff.auth)
+    question = await send(client, key, asked, "Can I speak to a human?")
+    await send(client, key, plain, "Hello")
+    conn = await asyncpg.connect(services.database_url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:  # make the waits 30 s and 90 s
+        for s, wait in ((first, 30), (second, 90)):
+            await conn.execute(
+                "UPDATE chat_handovers SET requested_at = first_response_at - make_interval(secs => $2) "
+                "WHERE session_id = $1",
+                uuid.UUID(s["session_id"]),
+                wait,
+            )
+    finally:
+        await conn.close()
+    figures = (await client.get(f"/api/v1/orgs/{world.org}/analytics", headers=world.staff.auth)).json()
+    assert figures["handover"] == {
+        "count": 3,
+        "rate": 0.75,
+        "first_response_p50_s": 60.0,
+        "first_response_p95_s": 87.0,
+    }
+    unanswered = (
+        await client.get(f"/api/v1/orgs/{world.org}/analytics/unanswered", headers=world.owner.auth)
+    ).json()["items"]
+    by_question = {item["message_id"]: item for item in unanswered}
+    handed = by_question[question["message"]["id"]]
+    assert (handed["reason"], handed["question"], handed["reply_id"]) == (
+        "handover",
+        "Can I speak to a human?",
+        question["reply"]["id"],
+    )
+    other = (await client.get(f"/api/v1/orgs/{world.org}/analytics", headers=world.other_owner.auth))
+    assert other.status_code == 404
