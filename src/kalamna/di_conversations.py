@@ -9,10 +9,12 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kalamna.adapters.cache.events import RedisConversationEvents
+from kalamna.adapters.cache.presence import RedisStaffPresence
 from kalamna.adapters.postgres.repositories.conversations import (
     SqlaChatTransactions,
     SqlaConversationRepository,
 )
+from kalamna.application.conversations.notify import NoticePolicy, WaitingNotifier
 from kalamna.application.conversations.replies import RepliesInFlight, ReplyRunner, SendMessage
 from kalamna.application.conversations.staff import (
     AssignConversation,
@@ -27,7 +29,12 @@ from kalamna.application.conversations.staff import (
     WatchConversations,
 )
 from kalamna.config import Settings
-from kalamna.ports.conversations import ChatTransactions, ConversationEvents, ConversationRepository
+from kalamna.ports.conversations import (
+    ChatTransactions,
+    ConversationEvents,
+    ConversationRepository,
+    StaffPresence,
+)
 
 
 class ConversationProvider(Provider):
@@ -45,6 +52,19 @@ class ConversationProvider(Provider):
     def transactions(self, factory: async_sessionmaker[AsyncSession]) -> ChatTransactions:
         return SqlaChatTransactions(factory)
 
+    @provide(scope=Scope.APP)
+    def presence(self, redis: Redis) -> StaffPresence:
+        return RedisStaffPresence(redis)
+
+    @provide(scope=Scope.APP)
+    def notice_policy(self, settings: Settings) -> NoticePolicy:
+        return NoticePolicy(
+            per_hour=settings.handover_notice_per_hour,
+            dashboard_url=settings.dashboard_url,
+            presence_ttl_s=max(30.0, 3 * settings.events_keepalive_s),
+        )
+
+    notifier = provide(WaitingNotifier, scope=Scope.APP)
     runner = provide(ReplyRunner, scope=Scope.APP)
     repository = provide(SqlaConversationRepository, provides=ConversationRepository, scope=Scope.REQUEST)
     use_cases = provide_all(

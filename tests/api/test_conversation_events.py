@@ -121,3 +121,16 @@ async def test_streams_end_at_shutdown(client: AsyncTestClient, world: World, se
             with pytest.raises(EOFError):
                 await staff.next(timeout=5)
             assert time.monotonic() - started < 3.0  # the stream did not hold the server up
+
+
+async def test_no_email_while_someone_watches(
+    client: AsyncTestClient, world: World, live: ThreadServer, jobs: Any
+) -> None:
+    key = await api_key(client, world.owner)
+    session = await start_session(client, key)
+    async with httpx.AsyncClient(base_url=live.url) as http:
+        async with sse(http, f"/api/v1/orgs/{world.org}/conversations/events", world.staff.auth) as staff:
+            await client.post(f"/api/v1/chat/sessions/{session['session_id']}/handover", headers=widget(key, session))
+            assert (await staff.until("conversation"))["mode"] == "waiting"
+    mails = [j for j in jobs.jobs if j.task == "deliver_email" and "waiting" in j.kwargs["message"]["subject"]]
+    assert mails == []

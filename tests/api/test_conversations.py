@@ -501,3 +501,31 @@ async def test_handover_analytics(client: AsyncTestClient, shop: dict[str, Any],
     )
     other = (await client.get(f"/api/v1/orgs/{world.org}/analytics", headers=world.other_owner.auth))
     assert other.status_code == 404
+
+
+def waiting_emails(jobs: Any) -> list[str]:
+    return sorted(
+        j.kwargs["message"]["to"]
+        for j in jobs.jobs
+        if j.task == "deliver_email" and j.kwargs["message"]["subject"] == "A customer is waiting for a person"
+    )
+
+
+async def test_waiting_customer_emails_staff_once(client: AsyncTestClient, shop: dict[str, Any], jobs: Any) -> None:
+    key, world = shop["key"], shop["world"]
+    session = await start_session(client, key, visitor={"name": "Sara"})
+    sid = session["session_id"]
+    await client.post(f"/api/v1/chat/sessions/{sid}/handover", headers=widget(key, session))
+    assert waiting_emails(jobs) == ["owner@a.test", "staff@a.test"]  # nobody had the console open
+    email = next(j for j in jobs.jobs if j.kwargs.get("message", {}).get("to") == "staff@a.test" and "waiting" in j.kwargs["message"]["subject"])
+    assert f"/conversations/{sid}" in email.kwargs["message"]["text"]
+    assert "Sara" in email.kwargs["message"]["text"]
+    # the same conversation waiting again: no second email
+    await client.post(f"{base(world.org)}/{sid}/release", headers=world.owner.auth)
+    await send(client, key, session, "I want to talk to a human")
+    assert waiting_emails(jobs) == ["owner@a.test", "staff@a.test"]
+    # another conversation (through the fallback trigger): its own email
+    other = await start_session(client, key)
+    await send(client, key, other, "Unknown thing one?")
+    await send(client, key, other, "Unknown thing two?")
+    assert waiting_emails(jobs) == ["owner@a.test", "owner@a.test", "staff@a.test", "staff@a.test"]

@@ -12,7 +12,7 @@ from kalamna.domain.chat import ChatMessage, ChatSession
 from kalamna.domain.handover import ConversationFilters
 from kalamna.domain.pages import Page, PageRequest
 from kalamna.ports.chat import ChatRepository
-from kalamna.ports.repositories import UnitOfWork
+from kalamna.ports.repositories import EmployeeRepository, UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +120,9 @@ class ChatTransaction(Protocol):
     def conversations(self) -> ConversationRepository: ...
 
     @property
+    def employees(self) -> EmployeeRepository: ...
+
+    @property
     def uow(self) -> UnitOfWork: ...
 
 
@@ -127,3 +130,16 @@ class ChatTransactions(Protocol):
     def __call__(self) -> AbstractAsyncContextManager[ChatTransaction]:
         """A new transaction; it is rolled back on exit unless committed through ``uow``."""
         ...
+
+
+class StaffPresence(Protocol):
+    """Which organizations have an employee watching the console (an open staff event stream),
+    shared by every API process."""
+
+    async def here(self, organization_id: UUID, stream_id: str, ttl_s: float) -> None:
+        """This stream is open; it counts for ``ttl_s`` unless renewed."""
+        ...
+
+    async def gone(self, organization_id: UUID, stream_id: str) -> None: ...
+
+    async def anyone_here(self, organization_id: UUID) -> bool: ...

@@ -80,3 +80,21 @@ class MemoryConversationEvents:
 
     def listeners(self, audience: str, key: UUID) -> int:
         return self._fanout.count(channel_of(audience, key))
+
+
+class MemoryStaffPresence:
+    def __init__(self) -> None:
+        self._streams: dict[UUID, dict[str, float]] = {}
+
+    async def here(self, organization_id: UUID, stream_id: str, ttl_s: float) -> None:
+        import time
+
+        self._streams.setdefault(organization_id, {})[stream_id] = time.monotonic() + ttl_s
+
+    async def gone(self, organization_id: UUID, stream_id: str) -> None:
+        self._streams.get(organization_id, {}).pop(stream_id, None)
+
+    async def anyone_here(self, organization_id: UUID) -> bool:
+        import time
+
+        return any(expiry > time.monotonic() for expiry in self._streams.get(organization_id, {}).values())

@@ -29,6 +29,7 @@ from typing import Any
 
 from kalamna.application.chat.answering import AnswerPlan, PrepareAnswer, ProducedReply, ProduceReply, SaveReply
 from kalamna.application.conversations.live import Broadcast
+from kalamna.application.conversations.notify import WaitingNotifier
 from kalamna.domain.ai import ChatUsage
 from kalamna.domain.bot_config import BotConfig
 from kalamna.domain.chat import ChatMessage, ChatSession, MessageRole, ReplyOutcome, check_message
@@ -37,7 +38,7 @@ from kalamna.domain.handover import ConversationMode, HandoverReason, asks_for_p
 from kalamna.domain.ids import new_id
 from kalamna.ports.chat import ChatRepository
 from kalamna.ports.conversations import ChatTransactions, ConversationEvents, ConversationRepository
-from kalamna.ports.repositories import UnitOfWork
+from kalamna.ports.repositories import EmployeeRepository, UnitOfWork
 from kalamna.ports.security import Clock
 
 log = logging.getLogger("kalamna.chat")
@@ -152,7 +153,9 @@ class ReplyRunner:
         events: ConversationEvents,
         in_flight: RepliesInFlight,
         clock: Clock,
+        notify: WaitingNotifier,
     ) -> None:
+        self._notify = notify
         self._produce = produce
         self._transactions = transactions
         self._events = events
@@ -262,6 +265,8 @@ class ReplyRunner:
             await tx.chats.save_session(current)
             await tx.uow.commit()
             await broadcast.send(tx.conversations)
+            if current.mode is ConversationMode.WAITING:
+                await self._notify(current, tx.conversations, tx.employees, tx.uow)
             return MessageOutcome(plan.question, answer, current.mode)
 
 
@@ -277,7 +282,11 @@ class SendMessage:
         clock: Clock,
         events: ConversationEvents,
         runner: ReplyRunner,
+        employees: EmployeeRepository,
+        notify: WaitingNotifier,
     ) -> None:
+        self._employees = employees
+        self._notify = notify
         self._prepare = prepare
         self._chats = chats
         self._conversations = conversations
@@ -320,5 +329,7 @@ class SendMessage:
         await self._chats.save_session(current)
         await self._uow.commit()
         await broadcast.send(self._conversations)
+        if reply is not None:  # this message asked for a person
+            await self._notify(current, self._conversations, self._employees, self._uow)
         return MessageOutcome(question, reply, current.mode)
 

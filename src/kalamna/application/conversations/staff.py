@@ -9,6 +9,7 @@ from uuid import UUID
 from kalamna.application.access import require
 from kalamna.application.auth.principal import Principal
 from kalamna.application.conversations.live import Broadcast
+from kalamna.application.conversations.notify import WaitingNotifier
 from kalamna.application.conversations.replies import new_message
 from kalamna.domain.analytics import DateRange
 from kalamna.domain.bot_config import BotConfig
@@ -34,7 +35,6 @@ from kalamna.ports.conversations import (
     EventSubscription,
     ExportRow,
 )
-from kalamna.ports.jobs import JobQueue
 from kalamna.ports.repositories import BotConfigRepository, EmployeeRepository, UnitOfWork
 from kalamna.ports.security import Clock
 
@@ -247,10 +247,10 @@ class RequestHandover(_Conversations):
         uow: UnitOfWork,
         clock: Clock,
         events: ConversationEvents,
-        jobs: JobQueue,
+        notify: WaitingNotifier,
     ) -> None:
         super().__init__(chats, conversations, employees, configs, uow, clock, events)
-        self._jobs = jobs
+        self._notify = notify
 
     async def __call__(self, session: ChatSession, config: BotConfig, reason: str | None) -> ChatSession:
         if not config.handover.enabled:
@@ -274,6 +274,7 @@ class RequestHandover(_Conversations):
         broadcast.message(notice)
         broadcast.mode(current.mode, None)
         await self._commit(current, broadcast)
+        await self._notify(current, self._conversations, self._employees, self._uow)
         return current
 
 
@@ -331,9 +332,11 @@ def parse_filters(
 class WatchConversations:
     """The staff console's live stream of the organization's conversations."""
 
-    def __init__(self, events: ConversationEvents) -> None:
+    def __init__(self, events: ConversationEvents, notify: WaitingNotifier) -> None:
         self._events = events
+        self._notify = notify
 
     async def __call__(self, principal: Principal, organization_id: UUID) -> EventSubscription:
         require(principal, organization_id, Action.HANDLE_CONVERSATIONS)
-        return await self._events.subscribe(STAFF, organization_id)
+        subscription = await self._events.subscribe(STAFF, organization_id)
+        return await self._notify.watching(organization_id, subscription)

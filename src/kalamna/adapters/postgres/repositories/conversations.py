@@ -20,6 +20,7 @@ from kalamna.adapters.postgres.models import (
     EmployeeRow,
 )
 from kalamna.adapters.postgres.repositories.chat import SqlaChatRepository, _session
+from kalamna.adapters.postgres.repositories.identity import SqlaEmployeeRepository
 from kalamna.adapters.postgres.unit_of_work import SqlaUnitOfWork
 from kalamna.domain.chat import ChatSession
 from kalamna.domain.handover import ConversationFilters
@@ -224,6 +225,7 @@ class _Transaction:
     def __init__(self, session: AsyncSession) -> None:
         self.chats = SqlaChatRepository(session)
         self.conversations = SqlaConversationRepository(session)
+        self.employees = SqlaEmployeeRepository(session)
         self.uow = SqlaUnitOfWork(session)
 
 
