@@ -29,15 +29,20 @@ def upgrade() -> None:
             nullable=False,
         ),
     )
-    op.add_column("chat_sessions", sa.Column("mode", sa.String(8), server_default=sa.text("'bot'"), nullable=False))
+    op.add_column(
+        "chat_sessions", sa.Column("mode", sa.String(8), server_default=sa.text("'bot'"), nullable=False)
+    )
     op.add_column("chat_sessions", sa.Column("assigned_to", sa.GUID(length=16), nullable=True))
     op.add_column("chat_sessions", sa.Column("handover_reason", sa.String(500), nullable=True))
     op.add_column("chat_sessions", sa.Column("waiting_since", sa.DateTimeUTC(timezone=True), nullable=True))
     op.add_column(
-        "chat_sessions", sa.Column("fallbacks_in_row", sa.Integer(), server_default=sa.text("0"), nullable=False)
+        "chat_sessions",
+        sa.Column("fallbacks_in_row", sa.Integer(), server_default=sa.text("0"), nullable=False),
     )
     op.add_column("chat_sessions", sa.Column("last_message_at", sa.DateTimeUTC(timezone=True), nullable=True))
-    op.add_column("chat_sessions", sa.Column("staff_notified_at", sa.DateTimeUTC(timezone=True), nullable=True))
+    op.add_column(
+        "chat_sessions", sa.Column("staff_notified_at", sa.DateTimeUTC(timezone=True), nullable=True)
+    )
     op.create_foreign_key(
         op.f("fk_chat_sessions_assigned_to_employees"),
         "chat_sessions",
@@ -51,12 +56,17 @@ def upgrade() -> None:
         "(SELECT max(m.created_at) FROM chat_messages m WHERE m.session_id = s.id)"
     )
     op.create_index(
-        "ix_chat_sessions_org_last_message", "chat_sessions", ["organization_id", "last_message_at"], unique=False
+        "ix_chat_sessions_org_last_message",
+        "chat_sessions",
+        ["organization_id", "last_message_at"],
+        unique=False,
     )
 
     op.add_column("chat_messages", sa.Column("author_id", sa.GUID(length=16), nullable=True))
     op.add_column("chat_messages", sa.Column("author_name", sa.String(200), nullable=True))
-    op.add_column("chat_messages", sa.Column("search_text", sa.Text(), server_default=sa.text("''"), nullable=False))
+    op.add_column(
+        "chat_messages", sa.Column("search_text", sa.Text(), server_default=sa.text("''"), nullable=False)
+    )
     op.execute("UPDATE chat_messages SET search_text = lower(content)")
     op.add_column(
         "chat_messages",

@@ -42,7 +42,9 @@ async def test_customer_and_staff_streams(client: AsyncTestClient, world: World,
         ):
             # the customer asks (through the other app): staff see it waiting
             asked = await client.post(
-                f"/api/v1/chat/sessions/{sid}/handover", json={"reason": "refund"}, headers=widget(key, session)
+                f"/api/v1/chat/sessions/{sid}/handover",
+                json={"reason": "refund"},
+                headers=widget(key, session),
             )
             assert asked.status_code == 200
             seen = await staff.until("conversation")
@@ -58,9 +60,14 @@ async def test_customer_and_staff_streams(client: AsyncTestClient, world: World,
             # staff take it and reply: the customer sees both within a second
             started = time.monotonic()
             await client.post(f"{inbox}/{sid}/assign", headers=world.staff.auth)
-            assert await customer.until("mode", timeout=1.0) == {"mode": "human", "agent_name": "Staff Person"}
+            assert await customer.until("mode", timeout=1.0) == {
+                "mode": "human",
+                "agent_name": "Staff Person",
+            }
             assert customer.comments > before - 1 and customer.comments >= 2
-            reply = await client.post(f"{inbox}/{sid}/messages", json={"content": "Hello Sara"}, headers=world.staff.auth)
+            reply = await client.post(
+                f"{inbox}/{sid}/messages", json={"content": "Hello Sara"}, headers=world.staff.auth
+            )
             message = await customer.until("message", timeout=1.0)
             assert time.monotonic() - started < 2.0
             assert message == reply.json()
@@ -95,16 +102,20 @@ async def test_other_organizations_events_do_not_leak(
 ) -> None:
     other_key = await api_key(client, world.other_owner)
     foreign = await start_session(client, other_key)
-    async with httpx.AsyncClient(base_url=live.url) as http:
-        async with sse(http, f"/api/v1/orgs/{world.org}/conversations/events", world.owner.auth) as staff:
-            await client.post(
-                f"/api/v1/chat/sessions/{foreign['session_id']}/handover", headers=widget(other_key, foreign)
-            )
-            with pytest.raises(TimeoutError):
-                await staff.until("conversation", timeout=1.0)
+    async with (
+        httpx.AsyncClient(base_url=live.url) as http,
+        sse(http, f"/api/v1/orgs/{world.org}/conversations/events", world.owner.auth) as staff,
+    ):
+        await client.post(
+            f"/api/v1/chat/sessions/{foreign['session_id']}/handover", headers=widget(other_key, foreign)
+        )
+        with pytest.raises(TimeoutError):
+            await staff.until("conversation", timeout=1.0)
 
 
-async def test_streams_end_at_shutdown(client: AsyncTestClient, world: World, settings: Any, jobs: Any) -> None:
+async def test_streams_end_at_shutdown(
+    client: AsyncTestClient, world: World, settings: Any, jobs: Any
+) -> None:
     """Draining (what SIGTERM starts, see test_serve_processes) ends the open streams at once."""
     from dishka import Provider, Scope
 
@@ -113,14 +124,16 @@ async def test_streams_end_at_shutdown(client: AsyncTestClient, world: World, se
     provider.provide(lambda: in_flight, provides=RepliesInFlight)
     server = ThreadServer(create_app(settings, web_container(settings, recording_jobs(jobs), provider)))
     server.start()
-    async with httpx.AsyncClient(base_url=server.url) as http:
-        async with sse(http, f"/api/v1/orgs/{world.org}/conversations/events", world.staff.auth) as staff:
-            started = time.monotonic()
-            server.call_soon(in_flight.drain)
-            await asyncio.get_running_loop().run_in_executor(None, server.stop)
-            with pytest.raises(EOFError):
-                await staff.next(timeout=5)
-            assert time.monotonic() - started < 3.0  # the stream did not hold the server up
+    async with (
+        httpx.AsyncClient(base_url=server.url) as http,
+        sse(http, f"/api/v1/orgs/{world.org}/conversations/events", world.staff.auth) as staff,
+    ):
+        started = time.monotonic()
+        server.call_soon(in_flight.drain)
+        await asyncio.get_running_loop().run_in_executor(None, server.stop)
+        with pytest.raises(EOFError):
+            await staff.next(timeout=5)
+        assert time.monotonic() - started < 3.0  # the stream did not hold the server up
 
 
 async def test_no_email_while_someone_watches(
@@ -128,9 +141,15 @@ async def test_no_email_while_someone_watches(
 ) -> None:
     key = await api_key(client, world.owner)
     session = await start_session(client, key)
-    async with httpx.AsyncClient(base_url=live.url) as http:
-        async with sse(http, f"/api/v1/orgs/{world.org}/conversations/events", world.staff.auth) as staff:
-            await client.post(f"/api/v1/chat/sessions/{session['session_id']}/handover", headers=widget(key, session))
-            assert (await staff.until("conversation"))["mode"] == "waiting"
-    mails = [j for j in jobs.jobs if j.task == "deliver_email" and "waiting" in j.kwargs["message"]["subject"]]
+    async with (
+        httpx.AsyncClient(base_url=live.url) as http,
+        sse(http, f"/api/v1/orgs/{world.org}/conversations/events", world.staff.auth) as staff,
+    ):
+        await client.post(
+            f"/api/v1/chat/sessions/{session['session_id']}/handover", headers=widget(key, session)
+        )
+        assert (await staff.until("conversation"))["mode"] == "waiting"
+    mails = [
+        j for j in jobs.jobs if j.task == "deliver_email" and "waiting" in j.kwargs["message"]["subject"]
+    ]
     assert mails == []

@@ -63,7 +63,9 @@ async def test_handover_call_then_the_bot_is_silent(client: AsyncTestClient, sho
     session = await start_session(client, key)
     assert session["mode"] == "bot"
     url = f"/api/v1/chat/sessions/{session['session_id']}"
-    first = await client.post(url + "/handover", json={"reason": "  billing   issue "}, headers=widget(key, session))
+    first = await client.post(
+        url + "/handover", json={"reason": "  billing   issue "}, headers=widget(key, session)
+    )
     assert first.status_code == 200, first.text
     assert first.json() == {"session_id": session["session_id"], "mode": "waiting"}
     again = await client.post(url + "/handover", headers=widget(key, session))
@@ -90,7 +92,11 @@ async def test_handover_call_then_the_bot_is_silent(client: AsyncTestClient, sho
     assert all(m["author_name"] is None for m in history)
     world = shop["world"]
     detail = (await client.get(f"{base(world.org)}/{session['session_id']}", headers=world.staff.auth)).json()
-    assert (detail["mode"], detail["handover_reason"], detail["message_count"]) == ("waiting", "billing issue", 3)
+    assert (detail["mode"], detail["handover_reason"], detail["message_count"]) == (
+        "waiting",
+        "billing issue",
+        3,
+    )
     assert detail["waiting_since"] is not None
 
 
@@ -113,7 +119,9 @@ async def test_handover_disabled(client: AsyncTestClient, shop: dict[str, Any]) 
     ["Can I talk to a human?", "أريد التحدث مع موظف", "ابي اكلم موظف", "عايز اكلم حد", "بدي احكي مع موظف"],
     ids=["english", "arabic", "gulf", "egyptian", "levantine"],
 )
-async def test_a_message_asking_for_a_person(client: AsyncTestClient, shop: dict[str, Any], phrase: str) -> None:
+async def test_a_message_asking_for_a_person(
+    client: AsyncTestClient, shop: dict[str, Any], phrase: str
+) -> None:
     key, world = shop["key"], shop["world"]
     await configure(client, world.owner, message="لحظة من فضلك")
     session = await start_session(client, key)
@@ -173,7 +181,9 @@ async def test_streamed_answer_carries_the_mode(client: AsyncTestClient, shop: d
 async def test_inbox_assign_reply_release_close(client: AsyncTestClient, shop: dict[str, Any]) -> None:
     key, world = shop["key"], shop["world"]
     owner, staff = world.owner, world.staff
-    session = await start_session(client, key, visitor={"name": "Sara", "email": "sara@x.test", "locale": "ar"})
+    session = await start_session(
+        client, key, visitor={"name": "Sara", "email": "sara@x.test", "locale": "ar"}
+    )
     sid = session["session_id"]
     url = f"{base(world.org)}/{sid}"
     await client.post(f"/api/v1/chat/sessions/{sid}/handover", headers=widget(key, session))
@@ -184,7 +194,11 @@ async def test_inbox_assign_reply_release_close(client: AsyncTestClient, shop: d
     mine = await client.post(url + "/assign", headers=staff.auth)
     assert mine.status_code == 200, mine.text
     body = mine.json()
-    assert (body["mode"], body["assigned_to"], body["assigned_name"]) == ("human", staff.employee_id, "Staff Person")
+    assert (body["mode"], body["assigned_to"], body["assigned_name"]) == (
+        "human",
+        staff.employee_id,
+        "Staff Person",
+    )
     assert body["visitor"] == {"id": None, "name": "Sara", "email": "sara@x.test", "locale": "ar"}
 
     # owners may assign anyone active; nobody else
@@ -192,13 +206,17 @@ async def test_inbox_assign_reply_release_close(client: AsyncTestClient, shop: d
         refused = await client.post(url + "/assign", json={"employee_id": bad}, headers=owner.auth)
         assert (refused.status_code, refused.json()["code"]) == (422, "validation_error")
     disabled = await client.patch(
-        f"/api/v1/orgs/{world.org}/employee/{staff.employee_id}", json={"status": "disabled"}, headers=owner.auth
+        f"/api/v1/orgs/{world.org}/employee/{staff.employee_id}",
+        json={"status": "disabled"},
+        headers=owner.auth,
     )
     assert disabled.status_code == 200
     inactive = await client.post(url + "/assign", json={"employee_id": staff.employee_id}, headers=owner.auth)
     assert inactive.status_code == 422
     enabled = await client.patch(
-        f"/api/v1/orgs/{world.org}/employee/{staff.employee_id}", json={"status": "active"}, headers=owner.auth
+        f"/api/v1/orgs/{world.org}/employee/{staff.employee_id}",
+        json={"status": "active"},
+        headers=owner.auth,
     )
     assert enabled.status_code == 200
     from tests.api.helpers import login
@@ -221,7 +239,9 @@ async def test_inbox_assign_reply_release_close(client: AsyncTestClient, shop: d
     conflict = await client.post(url + "/messages", json={"content": "me too"}, headers=staff.auth)
     assert (conflict.status_code, conflict.json()["code"]) == (409, "conflict")
     await client.post(url + "/assign", json={"employee_id": staff.employee_id}, headers=owner.auth)
-    assert (await client.post(url + "/messages", json={"content": "Owner here"}, headers=owner.auth)).status_code == 201
+    assert (
+        await client.post(url + "/messages", json={"content": "Owner here"}, headers=owner.auth)
+    ).status_code == 201
 
     # release: back to the bot, the customer is told
     released = await client.post(url + "/release", headers=staff.auth)
@@ -323,7 +343,14 @@ async def test_list_filters_and_search(client: AsyncTestClient, shop: dict[str, 
     assert await ids("?from=2000-01-01&to=2000-01-02") == []
     page = (await client.get(base(world.org) + "?limit=2&offset=1", headers=staff.auth)).json()
     assert (page["total"], page["limit"], page["offset"], len(page["items"])) == (3, 2, 1, 2)
-    for bad in ("?status=gone", "?mode=robot", "?assigned_to=someone", "?from=yesterday", "?limit=0", "?limit=101"):
+    for bad in (
+        "?status=gone",
+        "?mode=robot",
+        "?assigned_to=someone",
+        "?from=yesterday",
+        "?limit=0",
+        "?limit=101",
+    ):
         response = await client.get(base(world.org) + bad, headers=staff.auth)
         assert (response.status_code, response.json()["code"]) == (422, "validation_error"), bad
 
@@ -372,11 +399,15 @@ async def test_message_search_uses_the_full_text_index(client: AsyncTestClient, 
 
 async def test_export_csv(client: AsyncTestClient, shop: dict[str, Any]) -> None:
     key, world = shop["key"], shop["world"]
-    session = await start_session(client, key, visitor={"name": "=HYPERLINK(\"http://evil\")", "email": "s@x.test"})
+    session = await start_session(
+        client, key, visitor={"name": '=HYPERLINK("http://evil")', "email": "s@x.test"}
+    )
     await send(client, key, session, "=1+2")
     await send(client, key, session, "@SUM(A1) مرحبا")
     await client.post(
-        f"{base(world.org)}/{session['session_id']}/messages", json={"content": "-10 dirhams"}, headers=world.staff.auth
+        f"{base(world.org)}/{session['session_id']}/messages",
+        json={"content": "-10 dirhams"},
+        headers=world.staff.auth,
     )
     response = await client.get(f"{base(world.org)}/export", headers=world.staff.auth)
     assert response.status_code == 200
@@ -388,7 +419,15 @@ async def test_export_csv(client: AsyncTestClient, shop: dict[str, Any]) -> None
 
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert rows[0] == [
-        "conversation_id", "started_at", "visitor", "mode", "role", "author", "content", "sources", "rating",
+        "conversation_id",
+        "started_at",
+        "visitor",
+        "mode",
+        "role",
+        "author",
+        "content",
+        "sources",
+        "rating",
     ]
     contents = [(r[4], r[6]) for r in rows[1:]]
     assert contents == [
@@ -401,7 +440,9 @@ async def test_export_csv(client: AsyncTestClient, shop: dict[str, Any]) -> None
     assert rows[1][2].startswith("'=HYPERLINK")
     assert rows[5][5] == "Staff Person"
     assert all(r[0] == session["session_id"] for r in rows[1:])
-    empty = await client.get(f"{base(world.org)}/export?from=2000-01-01&to=2000-01-02", headers=world.owner.auth)
+    empty = await client.get(
+        f"{base(world.org)}/export?from=2000-01-01&to=2000-01-02", headers=world.owner.auth
+    )
     assert list(csv.reader(io.StringIO(empty.content.decode("utf-8-sig")))) == [rows[0]]
 
 
@@ -468,7 +509,9 @@ async def test_handover_analytics(client: AsyncTestClient, shop: dict[str, Any],
     first, second, asked, plain = [await start_session(client, key) for _ in range(4)]
     for s in (first, second):
         await client.post(f"/api/v1/chat/sessions/{s['session_id']}/handover", headers=widget(key, s))
-        await client.post(f"{inbox}/{s['session_id']}/messages", json={"content": "Hi"}, headers=world.staff.auth)
+        await client.post(
+            f"{inbox}/{s['session_id']}/messages", json={"content": "Hi"}, headers=world.staff.auth
+        )
     question = await send(client, key, asked, "Can I speak to a human?")
     await send(client, key, plain, "Hello")
     conn = await asyncpg.connect(services.database_url.replace("postgresql+asyncpg://", "postgresql://"))
@@ -499,7 +542,7 @@ async def test_handover_analytics(client: AsyncTestClient, shop: dict[str, Any],
         "Can I speak to a human?",
         question["reply"]["id"],
     )
-    other = (await client.get(f"/api/v1/orgs/{world.org}/analytics", headers=world.other_owner.auth))
+    other = await client.get(f"/api/v1/orgs/{world.org}/analytics", headers=world.other_owner.auth)
     assert other.status_code == 404
 
 
@@ -507,17 +550,25 @@ def waiting_emails(jobs: Any) -> list[str]:
     return sorted(
         j.kwargs["message"]["to"]
         for j in jobs.jobs
-        if j.task == "deliver_email" and j.kwargs["message"]["subject"] == "A customer is waiting for a person"
+        if j.task == "deliver_email"
+        and j.kwargs["message"]["subject"] == "A customer is waiting for a person"
     )
 
 
-async def test_waiting_customer_emails_staff_once(client: AsyncTestClient, shop: dict[str, Any], jobs: Any) -> None:
+async def test_waiting_customer_emails_staff_once(
+    client: AsyncTestClient, shop: dict[str, Any], jobs: Any
+) -> None:
     key, world = shop["key"], shop["world"]
     session = await start_session(client, key, visitor={"name": "Sara"})
     sid = session["session_id"]
     await client.post(f"/api/v1/chat/sessions/{sid}/handover", headers=widget(key, session))
     assert waiting_emails(jobs) == ["owner@a.test", "staff@a.test"]  # nobody had the console open
-    email = next(j for j in jobs.jobs if j.kwargs.get("message", {}).get("to") == "staff@a.test" and "waiting" in j.kwargs["message"]["subject"])
+    email = next(
+        j
+        for j in jobs.jobs
+        if j.kwargs.get("message", {}).get("to") == "staff@a.test"
+        and "waiting" in j.kwargs["message"]["subject"]
+    )
     assert f"/conversations/{sid}" in email.kwargs["message"]["text"]
     assert "Sara" in email.kwargs["message"]["text"]
     # the same conversation waiting again: no second email

@@ -126,7 +126,9 @@ async def test_two_processes_share_live_events(
 
             # an agent reply posted through B reaches the customer streaming from A within a second
             sent_at = time.monotonic()
-            reply = await on_b.post(f"{inbox}/{sid}/messages", json={"content": "Hi, I'm here"}, headers=world.staff.auth)
+            reply = await on_b.post(
+                f"{inbox}/{sid}/messages", json={"content": "Hi, I'm here"}, headers=world.staff.auth
+            )
             assert reply.status_code == 201, reply.text
             message = await customer.until("message", timeout=1.0)
             assert time.monotonic() - sent_at < 1.0
@@ -152,7 +154,12 @@ def slow_llm() -> Iterator[FakeOpenAI]:
 
 
 async def test_sigterm_during_a_streamed_reply_keeps_it(
-    live_client: AsyncTestClient, settings: Any, services: Services, tmp_path: Path, slow_llm: FakeOpenAI, serving: list[Serve]
+    live_client: AsyncTestClient,
+    settings: Any,
+    services: Services,
+    tmp_path: Path,
+    slow_llm: FakeOpenAI,
+    serving: list[Serve],
 ) -> None:
     from tests.api.helpers import live_account
 
@@ -173,27 +180,29 @@ async def test_sigterm_during_a_streamed_reply_keeps_it(
     url = f"/api/v1/chat/sessions/{session['session_id']}/messages"
     received: list[str] = []
     events: list[tuple[str, Any]] = []
-    async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
-        async with http.stream(
+    async with (
+        httpx.AsyncClient(base_url=server.url, timeout=60) as http,
+        http.stream(
             "POST",
             url,
             json={"content": "How fast is express shipping?"},
             headers={**widget(key, session), "Accept": "text/event-stream"},
-        ) as response:
-            assert response.status_code == 200
-            import json
+        ) as response,
+    ):
+        assert response.status_code == 200
+        import json
 
-            name = ""
-            async for line in response.aiter_lines():
-                if line.startswith("event: "):
-                    name = line[7:]
-                elif line.startswith("data: "):
-                    data = json.loads(line[6:])
-                    events.append((name, data))
-                    if name == "delta":
-                        received.append(data["text"])
-                        if len(received) == 5:
-                            server.terminate()  # mid-reply
+        name = ""
+        async for line in response.aiter_lines():
+            if line.startswith("event: "):
+                name = line[7:]
+            elif line.startswith("data: "):
+                data = json.loads(line[6:])
+                events.append((name, data))
+                if name == "delta":
+                    received.append(data["text"])
+                    if len(received) == 5:
+                        server.terminate()  # mid-reply
     assert [n for n, _ in events].count("delta") >= 5
     assert events[-1][0] == "error", events[-3:]
     assert (events[-1][1]["status_code"], events[-1][1]["code"]) == (503, "service_unavailable")

@@ -98,7 +98,9 @@ class UpdateBotConfig:
         if config is None:
             raise NotFound()
         widget_changes = changes.get("widget") or {}
-        unknown = (set(changes) - _CONFIG_FIELDS - {"widget", "handover"}) | (set(widget_changes) - _WIDGET_FIELDS)
+        unknown = (set(changes) - _CONFIG_FIELDS - {"widget", "handover"}) | (
+            set(widget_changes) - _WIDGET_FIELDS
+        )
         handover_changes = changes.get("handover") or {}
         unknown |= set(handover_changes) - _HANDOVER_FIELDS
         if unknown:

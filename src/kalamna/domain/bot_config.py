@@ -25,7 +25,9 @@ class WidgetSettings:
     allowed_origins: list[str] = field(default_factory=list)
 
 
-DEFAULT_HANDOVER_MESSAGE = "I'm connecting you with a member of our team. Please stay here; they will reply shortly."
+DEFAULT_HANDOVER_MESSAGE = (
+    "I'm connecting you with a member of our team. Please stay here; they will reply shortly."
+)
 
 
 @dataclass(slots=True)

@@ -66,15 +66,42 @@ def clean_reason(reason: str | None, default: str) -> str:
 _WINDOW = 4
 
 _EN_CONTACT = frozenset(
-    "talk talking speak speaking chat chatting connect transfer escalate reach contact call".split()
+    [
+        "talk",
+        "talking",
+        "speak",
+        "speaking",
+        "chat",
+        "chatting",
+        "connect",
+        "transfer",
+        "escalate",
+        "reach",
+        "contact",
+        "call",
+    ]
 )
-_EN_WANT = frozenset("want wanna need like get give prefer request".split())
+_EN_WANT = frozenset(["want", "wanna", "need", "like", "get", "give", "prefer", "request"])
 _EN_STRONG = frozenset(
-    "human humans agent agents representative representatives rep operator person people "
-    "employee staff supervisor manager".split()
+    [
+        "human",
+        "humans",
+        "agent",
+        "agents",
+        "representative",
+        "representatives",
+        "rep",
+        "operator",
+        "person",
+        "people",
+        "employee",
+        "staff",
+        "supervisor",
+        "manager",
+    ]
 )
-_EN_WEAK = frozenset("someone somebody anyone anybody".split())
-_EN_POLITE = frozenset("please pls plz now a an the real live".split())
+_EN_WEAK = frozenset(["someone", "somebody", "anyone", "anybody"])
+_EN_POLITE = frozenset(["please", "pls", "plz", "now", "a", "an", "the", "real", "live"])
 _EN_PHRASES = (
     "live agent",
     "live person",
@@ -90,17 +117,85 @@ _EN_PHRASES = (
 # Arabic, folded: أ/إ/آ → ا, ة → ه, ى → ي. Modern Standard Arabic and the Gulf, Egyptian and
 # Levantine ways to say "I want to talk to someone".
 _AR_CONTACT = frozenset(
-    "تحدث اتحدث يتحدث نتحدث التحدث حديث تكلم اتكلم يتكلم نتكلم التكلم اكلم كلم كلمني كلموني "
-    "احكي نحكي حكي الحكي احچي اتواصل تواصل التواصل وصلني وصلوني حولني حولوني حول تحويل "
-    "اكلمكم".split()
+    [
+        "تحدث",
+        "اتحدث",
+        "يتحدث",
+        "نتحدث",
+        "التحدث",
+        "حديث",
+        "تكلم",
+        "اتكلم",
+        "يتكلم",
+        "نتكلم",
+        "التكلم",
+        "اكلم",
+        "كلم",
+        "كلمني",
+        "كلموني",
+        "احكي",
+        "نحكي",
+        "حكي",
+        "الحكي",
+        "احچي",
+        "اتواصل",
+        "تواصل",
+        "التواصل",
+        "وصلني",
+        "وصلوني",
+        "حولني",
+        "حولوني",
+        "حول",
+        "تحويل",
+        "اكلمكم",
+    ]
 )
-_AR_WANT = frozenset("اريد اريده نريد ابي ابغي ابغا ابغى عايز عاوز عايزه بدي بدنا ودي محتاج احتاج ممكن".split())
+_AR_WANT = frozenset(
+    [
+        "اريد",
+        "اريده",
+        "نريد",
+        "ابي",
+        "ابغي",
+        "ابغا",
+        "ابغى",
+        "عايز",
+        "عاوز",
+        "عايزه",
+        "بدي",
+        "بدنا",
+        "ودي",
+        "محتاج",
+        "احتاج",
+        "ممكن",
+    ]
+)
 _AR_STRONG = frozenset(
-    "موظف موظفه موظفين الموظف انسان بشر بشري انسانه مندوب ممثل مسؤول مسئول مدير الدعم وكيل "
-    "شخص شخصا حقيقي".split()
+    [
+        "موظف",
+        "موظفه",
+        "موظفين",
+        "الموظف",
+        "انسان",
+        "بشر",
+        "بشري",
+        "انسانه",
+        "مندوب",
+        "ممثل",
+        "مسؤول",
+        "مسئول",
+        "مدير",
+        "الدعم",
+        "وكيل",
+        "شخص",
+        "شخصا",
+        "حقيقي",
+    ]
 )
-_AR_WEAK = frozenset("حد احد حدا واحد".split())
-_AR_POLITE = frozenset("لو سمحت سمحتي من فضلك فضلك رجاء ارجوك الله يخليك بليز اذا ممكن".split())
+_AR_WEAK = frozenset(["حد", "احد", "حدا", "واحد"])
+_AR_POLITE = frozenset(
+    ["لو", "سمحت", "سمحتي", "من", "فضلك", "فضلك", "رجاء", "ارجوك", "الله", "يخليك", "بليز", "اذا", "ممكن"]
+)
 _AR_PHRASES = ("خدمه العملاء", "خدمه عملاء", "الدعم الفني", "شخص حقيقي", "موظف حقيقي", "انسان حقيقي")
 _AR_PREFIXES = ("وال", "بال", "فال", "لل", "ال", "و", "ف", "ب", "ل")
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
-from kalamna.domain.chat import ChatMessage, ChatSession
+from kalamna.domain.chat import ChatSession
 from kalamna.domain.handover import ConversationFilters
 from kalamna.domain.pages import Page, PageRequest
 from kalamna.ports.chat import ChatRepository
@@ -48,13 +48,15 @@ class ConversationRepository(Protocol):
 
     async def view(self, organization_id: UUID, session_id: UUID) -> ConversationView | None: ...
 
-    async def list(
+    async def search(
         self, organization_id: UUID, filters: ConversationFilters, page: PageRequest
     ) -> Page[ConversationView]:
         """Latest activity first."""
         ...
 
-    async def export(self, organization_id: UUID, filters: ConversationFilters, limit: int) -> list[ExportRow]:
+    async def export(
+        self, organization_id: UUID, filters: ConversationFilters, limit: int
+    ) -> list[ExportRow]:
         """One row per message of the matching conversations, conversation by conversation."""
         ...
 

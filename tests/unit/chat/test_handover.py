@@ -22,7 +22,9 @@ LATER = NOW + timedelta(minutes=5)
 ALICE, BOB = uuid4(), uuid4()
 
 
-def session(mode: ConversationMode = ConversationMode.BOT, assigned_to=None, closed: bool = False) -> ChatSession:  # type: ignore[no-untyped-def]
+def session(
+    mode: ConversationMode = ConversationMode.BOT, assigned_to=None, closed: bool = False
+) -> ChatSession:  # type: ignore[no-untyped-def]
     s = ChatSession(
         id=uuid4(),
         organization_id=uuid4(),
@@ -43,7 +45,11 @@ def test_bot_to_waiting() -> None:
     s = session()
     s.fallbacks_in_row = 1
     change = s.ask_for_person(HandoverReason.REQUESTED, "billing question", LATER)
-    assert (change.before, change.after, change.changed) == (ConversationMode.BOT, ConversationMode.WAITING, True)
+    assert (change.before, change.after, change.changed) == (
+        ConversationMode.BOT,
+        ConversationMode.WAITING,
+        True,
+    )
     assert (s.mode, s.waiting_since, s.handover_reason, s.fallbacks_in_row) == (
         ConversationMode.WAITING,
         LATER,

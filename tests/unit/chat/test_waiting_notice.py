@@ -71,7 +71,7 @@ async def test_active_employees_are_told_once_per_conversation() -> None:
 
 
 async def test_nobody_is_emailed_while_someone_watches() -> None:
-    org, notifier, presence, jobs, employees, uow = await setup()
+    org, notifier, _, _, employees, uow = await setup()
     subscription = await notifier.watching(org, await MemoryConversationEvents().subscribe(STAFF, org))
     assert await notifier(conversation(org), Claims(), employees, uow) == 0  # type: ignore[arg-type]
     await subscription.close()
@@ -79,7 +79,7 @@ async def test_nobody_is_emailed_while_someone_watches() -> None:
 
 
 async def test_rate_limited_per_organization() -> None:
-    org, notifier, _, jobs, employees, uow = await setup(per_hour=2)
+    org, notifier, _, _, employees, uow = await setup(per_hour=2)
     claims = Claims()
     sent = [await notifier(conversation(org), claims, employees, uow) for _ in range(4)]  # type: ignore[arg-type]
     assert sent == [2, 2, 0, 0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from uuid import UUID
 
@@ -17,17 +18,14 @@ class RedisStaffPresence:
 
     async def here(self, organization_id: UUID, stream_id: str, ttl_s: float) -> None:
         key = PREFIX + str(organization_id)
-        try:
+        # Presence only decides whether to email; a miss costs one email at most.
+        with contextlib.suppress(RedisError, OSError):
             await self._redis.zadd(key, {stream_id: time.time() + ttl_s})
             await self._redis.expire(key, int(ttl_s) + 60)
-        except (RedisError, OSError):
-            pass  # presence only decides whether to email; a miss costs one email at most
 
     async def gone(self, organization_id: UUID, stream_id: str) -> None:
-        try:
+        with contextlib.suppress(RedisError, OSError):
             await self._redis.zrem(PREFIX + str(organization_id), stream_id)
-        except (RedisError, OSError):
-            pass
 
     async def anyone_here(self, organization_id: UUID) -> bool:
         try:

@@ -19,7 +19,9 @@ def channel_of(audience: str, key: UUID) -> str:
 
 
 def channel_for(event: ConversationEvent) -> str:
-    return channel_of(event.audience, event.session_id if event.audience == "customer" else event.organization_id)
+    return channel_of(
+        event.audience, event.session_id if event.audience == "customer" else event.organization_id
+    )
 
 
 class QueueSubscription:

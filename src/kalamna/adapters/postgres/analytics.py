@@ -159,7 +159,7 @@ class SqlaAnalyticsRepository:
         row = (
             await self._session.execute(
                 select(
-                    func.count().label("count"),
+                    func.count().label("handovers"),
                     func.percentile_cont(0.5).within_group(wait_s).filter(answered).label("p50"),
                     func.percentile_cont(0.95).within_group(wait_s).filter(answered).label("p95"),
                 ).where(*_within(h.requested_at, h.organization_id, period, organization_id))
@@ -175,7 +175,7 @@ class SqlaAnalyticsRepository:
         ).one()
         rate = sessions.handed / sessions.started if sessions.started else 0.0
         return HandoverFigures(
-            count=int(row.count),
+            count=int(row.handovers),
             rate=round(float(rate), 4),
             first_response_p50_s=_float(row.p50, 1),
             first_response_p95_s=_float(row.p95, 1),

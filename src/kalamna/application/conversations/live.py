@@ -43,7 +43,9 @@ class Broadcast:
         for event in self._pending:
             await self._events.publish(event)
         self._pending.clear()
-        await publish_conversation(self._events, conversations, self._session.organization_id, self._session.id)
+        await publish_conversation(
+            self._events, conversations, self._session.organization_id, self._session.id
+        )
 
 
 async def publish_conversation(

@@ -38,13 +38,21 @@ def waiting_email(to: str, full_name: str, session: ChatSession, link: str) -> E
         to=to,
         subject="A customer is waiting for a person",
         text="\n\n".join([*lines, link]),
-        html=f'<!doctype html><html><body>{html}<p><a href="{escape(link)}">{escape(link)}</a></p></body></html>',
+        html=(
+            f"<!doctype html><html><body>{html}"
+            f'<p><a href="{escape(link)}">{escape(link)}</a></p></body></html>'
+        ),
     )
 
 
 class WaitingNotifier:
     def __init__(
-        self, presence: StaffPresence, jobs: JobQueue, limiter: RateLimiter, clock: Clock, policy: NoticePolicy
+        self,
+        presence: StaffPresence,
+        jobs: JobQueue,
+        limiter: RateLimiter,
+        clock: Clock,
+        policy: NoticePolicy,
     ) -> None:
         self._presence = presence
         self._jobs = jobs
@@ -81,8 +89,12 @@ class WaitingNotifier:
                 sent += 1
         return sent
 
-    async def watching(self, organization_id: uuid.UUID, subscription: EventSubscription) -> EventSubscription:
-        present = PresentSubscription(self._presence, organization_id, subscription, self._policy.presence_ttl_s)
+    async def watching(
+        self, organization_id: uuid.UUID, subscription: EventSubscription
+    ) -> EventSubscription:
+        present = PresentSubscription(
+            self._presence, organization_id, subscription, self._policy.presence_ttl_s
+        )
         await present.renew()
         return present
 

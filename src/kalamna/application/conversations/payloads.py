@@ -25,7 +25,9 @@ def message_data(message: ChatMessage) -> dict[str, Any]:
         "session_id": str(message.session_id),
         "role": message.role.value,
         "content": message.content,
-        "sources": [{"entry_id": str(s.entry_id), "title": s.title, "score": s.score} for s in message.sources],
+        "sources": [
+            {"entry_id": str(s.entry_id), "title": s.title, "score": s.score} for s in message.sources
+        ],
         "author_name": message.author_name,
         "interrupted": message.outcome is ReplyOutcome.INTERRUPTED,
         "created_at": timestamp(message.created_at),

@@ -27,7 +27,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from kalamna.application.chat.answering import AnswerPlan, PrepareAnswer, ProducedReply, ProduceReply, SaveReply
+from kalamna.application.chat.answering import (
+    AnswerPlan,
+    PrepareAnswer,
+    ProducedReply,
+    ProduceReply,
+    SaveReply,
+)
 from kalamna.application.conversations.live import Broadcast
 from kalamna.application.conversations.notify import WaitingNotifier
 from kalamna.domain.ai import ChatUsage
@@ -295,7 +301,9 @@ class SendMessage:
         self._events = events
         self._runner = runner
 
-    async def __call__(self, session: ChatSession, config: BotConfig, content: str) -> MessageOutcome | ReplyRun:
+    async def __call__(
+        self, session: ChatSession, config: BotConfig, content: str
+    ) -> MessageOutcome | ReplyRun:
         text = check_message(content)
         current = await self._conversations.lock(session.organization_id, session.id)
         if current is None:
@@ -332,4 +340,3 @@ class SendMessage:
         if reply is not None:  # this message asked for a person
             await self._notify(current, self._conversations, self._employees, self._uow)
         return MessageOutcome(question, reply, current.mode)
-

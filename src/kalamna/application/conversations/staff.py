@@ -120,16 +120,20 @@ class ListConversations(_Conversations):
     ) -> Page[ConversationView]:
         require(principal, organization_id, Action.HANDLE_CONVERSATIONS)
         filters = parse_filters(principal, self._clock, status, mode, assigned_to, q, date_from, date_to)
-        return await self._conversations.list(organization_id, filters, page)
+        return await self._conversations.search(organization_id, filters, page)
 
 
 class GetConversation(_Conversations):
-    async def __call__(self, principal: Principal, organization_id: UUID, session_id: UUID) -> ConversationDetail:
+    async def __call__(
+        self, principal: Principal, organization_id: UUID, session_id: UUID
+    ) -> ConversationDetail:
         require(principal, organization_id, Action.HANDLE_CONVERSATIONS)
         view = await self._conversations.view(organization_id, session_id)
         if view is None:
             raise NotFound("Conversation not found.")
-        messages = await self._chats.messages(organization_id, session_id, PageRequest(MAX_DETAIL_MESSAGES, 0))
+        messages = await self._chats.messages(
+            organization_id, session_id, PageRequest(MAX_DETAIL_MESSAGES, 0)
+        )
         return ConversationDetail(view, list(messages.items))
 
 
@@ -195,7 +199,9 @@ class ReplyAsAgent(_Conversations):
 
 
 class ReleaseConversation(_Conversations):
-    async def __call__(self, principal: Principal, organization_id: UUID, session_id: UUID) -> ConversationView:
+    async def __call__(
+        self, principal: Principal, organization_id: UUID, session_id: UUID
+    ) -> ConversationView:
         session = await self._locked(principal, organization_id, session_id)
         now = self._clock.now()
         change = session.release(now)
@@ -211,7 +217,9 @@ class ReleaseConversation(_Conversations):
 
 
 class CloseConversation(_Conversations):
-    async def __call__(self, principal: Principal, organization_id: UUID, session_id: UUID) -> ConversationView:
+    async def __call__(
+        self, principal: Principal, organization_id: UUID, session_id: UUID
+    ) -> ConversationView:
         session = await self._locked(principal, organization_id, session_id)
         return await close_conversation(self, session)
 

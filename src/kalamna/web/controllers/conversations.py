@@ -95,7 +95,17 @@ class AssignIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-CSV_COLUMNS = ["conversation_id", "started_at", "visitor", "mode", "role", "author", "content", "sources", "rating"]
+CSV_COLUMNS = [
+    "conversation_id",
+    "started_at",
+    "visitor",
+    "mode",
+    "role",
+    "author",
+    "content",
+    "sources",
+    "rating",
+]
 
 
 def csv_cell(value: object) -> str:
@@ -109,7 +119,9 @@ def render_csv(rows: list[ExportRow]) -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for row in rows:
-        visitor = " ".join(v for v in (row.visitor.get("name"), row.visitor.get("email"), row.visitor.get("id")) if v)
+        visitor = " ".join(
+            v for v in (row.visitor.get("name"), row.visitor.get("email"), row.visitor.get("id")) if v
+        )
         writer.writerow(
             [
                 csv_cell(c)
@@ -223,7 +235,9 @@ class ConversationController(Controller):
         assign: FromDishka[AssignConversation],
         data: Annotated[AssignIn | None, Body()] = None,
     ) -> ConversationOut:
-        return ConversationOut.of(await assign(principal, org_id, session_id, data.employee_id if data else None))
+        return ConversationOut.of(
+            await assign(principal, org_id, session_id, data.employee_id if data else None)
+        )
 
     @post("/{session_id:uuid}/messages", status_code=201, summary="Reply to the customer as an agent")
     @inject

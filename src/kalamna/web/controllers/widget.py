@@ -27,9 +27,9 @@ from kalamna.config import Settings
 from kalamna.domain.bot_config import BotConfig
 from kalamna.domain.chat import ChatMessage, ChatSession, ReplyOutcome
 from kalamna.domain.errors import DomainError, Forbidden, NotAuthenticated
+from kalamna.domain.identity import Organization
 from kalamna.ports.conversations import CUSTOMER, ConversationEvents
 from kalamna.ports.repositories import UnitOfWork
-from kalamna.domain.identity import Organization
 from kalamna.ports.security import RateLimiter
 from kalamna.web.cors import STATE_KEY
 from kalamna.web.errors import DOMAIN_STATUS, ApiError
@@ -417,7 +417,9 @@ class WidgetController(Controller):
         if session.status.value == "closed":
             await subscription.close()
             return Stream(
-                iter([b": connected\n\n", sse("closed", {"session_id": str(session.id), "status": "closed"})]),
+                iter(
+                    [b": connected\n\n", sse("closed", {"session_id": str(session.id), "status": "closed"})]
+                ),
                 media_type="text/event-stream",
                 status_code=200,
                 headers={**headers, **SSE_HEADERS},

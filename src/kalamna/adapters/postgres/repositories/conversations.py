@@ -121,7 +121,7 @@ class SqlaConversationRepository:
         ).first()
         return _view(row) if row else None
 
-    async def list(
+    async def search(
         self, organization_id: UUID, filters: ConversationFilters, page: PageRequest
     ) -> Page[ConversationView]:
         s = ChatSessionRow
@@ -137,7 +137,9 @@ class SqlaConversationRepository:
         )
         return Page([_view(r) for r in rows], int(total or 0), page.limit, page.offset)
 
-    async def export(self, organization_id: UUID, filters: ConversationFilters, limit: int) -> list[ExportRow]:
+    async def export(
+        self, organization_id: UUID, filters: ConversationFilters, limit: int
+    ) -> list[ExportRow]:
         s, m = ChatSessionRow, ChatMessageRow
         sessions = _filtered(
             select(s.id).where(s.organization_id == organization_id), organization_id, filters
@@ -210,7 +212,9 @@ class SqlaConversationRepository:
     async def end_handover(self, session_id: UUID, at: datetime) -> None:
         h = ChatHandoverRow
         await self._session.execute(
-            update(h).where(h.session_id == session_id, h.ended_at.is_(None)).values(ended_at=at, updated_at=at)
+            update(h)
+            .where(h.session_id == session_id, h.ended_at.is_(None))
+            .values(ended_at=at, updated_at=at)
         )
 
     async def claim_staff_notice(self, session_id: UUID, at: datetime) -> bool:
