@@ -215,3 +215,60 @@ async def test_sigterm_during_a_streamed_reply_keeps_it(
     assert stored["interrupted"] is True
     assert stored["content"] == "".join(received)  # exactly what the customer saw
     assert 0 < len(stored["content"]) < len(LONG_REPLY)
+
+
+async def test_sigterm_waits_for_a_reply_that_finishes_in_time(
+    live_client: AsyncTestClient,
+    settings: Any,
+    services: Services,
+    tmp_path: Path,
+    serving: list[Serve],
+) -> None:
+    """A reply shorter than the drain grace completes: the customer gets ``done`` and it is stored whole."""
+    import json
+
+    from tests.api.helpers import live_account
+
+    short = "Express delivery arrives the next day for twenty five dirhams, in every Gulf country we serve."
+    with FakeOpenAI(reply=short, token_delay_s=0.15) as llm:  # about 2.5 s
+        owner = await live_account(live_client, settings, "owner@drain.test", "Drain Shop")
+        await add_entry(live_client, owner, "Delivery", SHIPPING)
+        key = await api_key(live_client, owner)
+        session = await start_session(live_client, key)
+        server = Serve(
+            services,
+            tmp_path / "serve",
+            KALAMNA_LLM_PROVIDER="openai",
+            KALAMNA_EMBEDDING_PROVIDER="offline",
+            KALAMNA_OPENAI_BASE_URL=llm.base_url,
+            KALAMNA_REPLY_DRAIN_S="15",
+        )
+        serving.append(server)
+        await asyncio.to_thread(server.wait_ready)
+        url = f"/api/v1/chat/sessions/{session['session_id']}/messages"
+        names: list[str] = []
+        done: dict[str, Any] = {}
+        async with (
+            httpx.AsyncClient(base_url=server.url, timeout=60) as http,
+            http.stream(
+                "POST",
+                url,
+                json={"content": "How fast is express shipping?"},
+                headers={**widget(key, session), "Accept": "text/event-stream"},
+            ) as response,
+        ):
+            name = ""
+            async for line in response.aiter_lines():
+                if line.startswith("event: "):
+                    name = line[7:]
+                    names.append(name)
+                    if names.count("delta") == 1:
+                        server.terminate()
+                elif line.startswith("data: ") and name == "done":
+                    done = json.loads(line[6:])
+        assert names[-1] == "done"
+        assert done["reply"]["content"] == short
+        assert done["reply"]["interrupted"] is False
+        assert await asyncio.to_thread(server.wait_exit) in (0, -signal.SIGTERM)
+    history = (await live_client.get(url, headers=widget(key, session))).json()["items"]
+    assert [(m["role"], m["content"]) for m in history][-1] == ("assistant", short)
