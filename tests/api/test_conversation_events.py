@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -153,3 +154,35 @@ async def test_no_email_while_someone_watches(
         j for j in jobs.jobs if j.task == "deliver_email" and "waiting" in j.kwargs["message"]["subject"]
     ]
     assert mails == []
+
+
+async def test_streams_let_go_when_the_client_leaves(
+    client: AsyncTestClient, world: World, settings: Any, jobs: Any
+) -> None:
+    from dishka import Provider, Scope
+
+    from kalamna.adapters.memory.events import MemoryConversationEvents
+    from kalamna.ports.conversations import CUSTOMER, STAFF, ConversationEvents
+
+    events = MemoryConversationEvents()
+    provider = Provider(scope=Scope.APP)
+    provider.provide(lambda: events, provides=ConversationEvents)
+    server = ThreadServer(create_app(settings, web_container(settings, recording_jobs(jobs), provider)))
+    server.start()
+    try:
+        key = await api_key(client, world.owner)
+        session = await start_session(client, key)
+        sid = session["session_id"]
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            async with (
+                sse(http, f"/api/v1/chat/sessions/{sid}/events", widget(key, session)),
+                sse(http, f"/api/v1/orgs/{world.org}/conversations/events", world.staff.auth),
+            ):
+                assert events.listeners(CUSTOMER, uuid.UUID(sid)) == 1
+                assert events.listeners(STAFF, uuid.UUID(world.org)) == 1
+            deadline = time.monotonic() + 5
+            while events.listeners(CUSTOMER, uuid.UUID(sid)) or events.listeners(STAFF, uuid.UUID(world.org)):
+                assert time.monotonic() < deadline, "a stream kept its subscription after the client left"
+                await asyncio.sleep(0.05)
+    finally:
+        await asyncio.get_running_loop().run_in_executor(None, server.stop)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 
@@ -11,6 +13,7 @@ from kalamna.application.conversations.replies import RepliesInFlight
 from kalamna.ports.conversations import EventSubscription
 
 POLL_S = 0.5  # how soon a stream notices shutdown
+_closing: set[asyncio.Future[None]] = set()  # strong references until each close finishes
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
@@ -42,4 +45,10 @@ async def event_stream(
             if event.name in last:
                 return
     finally:
-        await subscription.close()
+        # The client left: this generator is being cancelled, and every await here would be cancelled
+        # again. Let the closing run on its own.
+        closing = asyncio.ensure_future(subscription.close())
+        _closing.add(closing)
+        closing.add_done_callback(_closing.discard)
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.shield(closing)

@@ -122,5 +122,5 @@ class PresentSubscription:
         return await self._inner.next(timeout_s)
 
     async def close(self) -> None:
-        await self._presence.gone(self._organization_id, self._id)
         await self._inner.close()
+        await self._presence.gone(self._organization_id, self._id)
