@@ -131,7 +131,9 @@ async def test_two_processes_share_live_events(
             )
             assert reply.status_code == 201, reply.text
             message = await customer.until("message", timeout=1.0)
-            assert time.monotonic() - sent_at < 1.0
+            latency = time.monotonic() - sent_at
+            print(f"agent reply via B to the customer's stream on A: {latency * 1000:.0f} ms (POST included)")
+            assert latency < 1.0
             assert message == reply.json()
 
             # SIGTERM to A ends the customer's open stream cleanly and A stops promptly
@@ -141,6 +143,7 @@ async def test_two_processes_share_live_events(
                 await customer.until("never", timeout=10)
         code = await asyncio.to_thread(a.wait_exit)
         assert code in (0, -signal.SIGTERM), a.log.read_text()
+        print(f"SIGTERM to exit with an open stream: {time.monotonic() - stopping:.2f} s")
         assert time.monotonic() - stopping < 10
 
 
