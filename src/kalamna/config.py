@@ -117,6 +117,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     llm_timeout_s: float = 60.0
     llm_max_retries: int = 2
 
+    # Handover and live events. At shutdown a reply still streaming this long after SIGTERM is cut,
+    # stored as far as it got and marked interrupted (keep it below uvicorn's 20 s grace).
+    reply_drain_s: float = 15.0
+    events_keepalive_s: float = 15.0  # SSE comment interval on the event streams (at most 20 s)
+    handover_notice_per_hour: int = 30  # "a customer is waiting" emails per organization per hour
+
     # Which adapters answer and embed: "auto" uses the OpenAI-compatible endpoint when one is
     # configured (KALAMNA_OPENAI_BASE_URL or KALAMNA_OPENAI_API_KEY), else the offline defaults.
     llm_provider: Literal["auto", "offline", "openai"] = "auto"
@@ -182,6 +188,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             problems.append(f"{ENV_PREFIX}WEBHOOK_*: attempts >= 1, timeout > 0 and retry base >= 0")
         if self.env == "production":
             problems.extend(_production_problems(self))
+        if not 0 < self.events_keepalive_s <= 20:
+            problems.append(f"{ENV_PREFIX}EVENTS_KEEPALIVE_S: must be between 0 and 20 seconds")
+        if not 0 <= self.reply_drain_s <= 60:
+            problems.append(f"{ENV_PREFIX}REPLY_DRAIN_S: must be between 0 and 60 seconds")
         if problems:
             raise SettingsError(problems)
 

@@ -561,6 +561,8 @@ def integration_providers() -> list[Provider]:
 
 
 def providers() -> list[Provider]:
+    from kalamna.di_conversations import ConversationProvider
+
     return [
         InfrastructureProvider(),
         SecurityProvider(),
@@ -573,6 +575,7 @@ def providers() -> list[Provider]:
         AnalyticsProvider(),
         OperationsProvider(),
         *integration_providers(),
+        ConversationProvider(),
     ]
 
 

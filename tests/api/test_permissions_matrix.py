@@ -1,4 +1,4 @@
-"""Every route of sections 2, 4 and 8 × {owner, staff, other organization's owner, superuser, anonymous}.
+"""Every route of sections 2, 4, 8 and 10 × {owner, staff, other organization's owner, superuser, anonymous}.
 
 Read-only or harmless requests only, so each row can run against the same world; the effects of
 writes are covered in the feature tests. 404 for another organization's owner is the tenant rule.
@@ -47,6 +47,14 @@ MATRIX: list[tuple[str, str, dict | None, tuple[object, ...]]] = [  # type: igno
         (403, 403, 403, 422, 401),
     ),
     ("/orgs/{org}", "PATCH", {"name": "Org A"}, (403, 403, 403, OK, 401)),
+    # section 10: the conversations inbox
+    ("/orgs/{org}/conversations", "GET", None, (OK, OK, 404, OK, 401)),
+    ("/orgs/{org}/conversations/export", "GET", None, (OK, OK, 404, OK, 401)),
+    ("/orgs/{org}/conversations/{missing}", "GET", None, (404, 404, 404, 404, 401)),
+    ("/orgs/{org}/conversations/{missing}/assign", "POST", None, (404, 404, 404, 404, 401)),
+    ("/orgs/{org}/conversations/{missing}/messages", "POST", {"content": "hi"}, (404, 404, 404, 404, 401)),
+    ("/orgs/{org}/conversations/{missing}/release", "POST", None, (404, 404, 404, 404, 401)),
+    ("/orgs/{org}/conversations/{missing}/close", "POST", None, (404, 404, 404, 404, 401)),
 ]
 
 

@@ -66,6 +66,7 @@ class GetOrganizationAnalytics:
             period=period,
             chat=await self._analytics.chat_figures(period, organization_id),
             by_day=await self._analytics.by_day(period, organization_id),
+            handover=await self._analytics.handover_figures(period, organization_id),
         )
 
 

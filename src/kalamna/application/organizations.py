@@ -8,7 +8,7 @@ from uuid import UUID
 
 from kalamna.application.access import require
 from kalamna.application.auth.principal import Principal
-from kalamna.domain.bot_config import BotConfig, WidgetSettings
+from kalamna.domain.bot_config import BotConfig, HandoverSettings, WidgetSettings
 from kalamna.domain.errors import InvalidInput, NotFound
 from kalamna.domain.identity import Organization
 from kalamna.domain.organization_profile import check_profile
@@ -79,8 +79,9 @@ class GetBotConfig:
         return config
 
 
-_CONFIG_FIELDS = {f.name for f in fields(BotConfig)} - {"organization_id", "updated_at", "widget"}
+_CONFIG_FIELDS = {f.name for f in fields(BotConfig)} - {"organization_id", "updated_at", "widget", "handover"}
 _WIDGET_FIELDS = {f.name for f in fields(WidgetSettings)}
+_HANDOVER_FIELDS = {f.name for f in fields(HandoverSettings)}
 
 
 class UpdateBotConfig:
@@ -97,13 +98,18 @@ class UpdateBotConfig:
         if config is None:
             raise NotFound()
         widget_changes = changes.get("widget") or {}
-        unknown = (set(changes) - _CONFIG_FIELDS - {"widget"}) | (set(widget_changes) - _WIDGET_FIELDS)
+        unknown = (set(changes) - _CONFIG_FIELDS - {"widget", "handover"}) | (
+            set(widget_changes) - _WIDGET_FIELDS
+        )
+        handover_changes = changes.get("handover") or {}
+        unknown |= set(handover_changes) - _HANDOVER_FIELDS
         if unknown:
             raise InvalidInput(f"Unknown fields: {', '.join(sorted(unknown))}.")
         updated = replace(
             config,
-            **{k: v for k, v in changes.items() if k != "widget"},
+            **{k: v for k, v in changes.items() if k not in ("widget", "handover")},
             widget=replace(config.widget, **widget_changes),
+            handover=replace(config.handover, **handover_changes),
             updated_at=self._clock.now(),
         )
         updated.validate()

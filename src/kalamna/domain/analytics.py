@@ -140,17 +140,27 @@ class PlatformAnalytics:
 
 
 @dataclass(frozen=True, slots=True)
+class HandoverFigures:
+    count: int  # conversations handed to a person (asked for, or taken by staff) within the period
+    rate: float  # conversations started in the period that were handed over / conversations started
+    first_response_p50_s: float | None  # from waiting (or taken) to the first agent message
+    first_response_p95_s: float | None
+
+
+@dataclass(frozen=True, slots=True)
 class OrganizationAnalytics:
     organization_id: UUID
     period: DateRange
     chat: ChatFigures
     by_day: list[DayActivity]
+    handover: HandoverFigures | None = None
 
 
 class UnansweredReason(StrEnum):
     FALLBACK = "fallback"
     LLM_UNAVAILABLE = "llm_unavailable"
     LOW_RATING = "low_rating"
+    HANDOVER = "handover"  # the question led to a handover: a person had to answer it
 
 
 LOW_RATING_MAX = 2  # a reply rated this or lower counts as not answered

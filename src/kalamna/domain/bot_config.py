@@ -25,6 +25,18 @@ class WidgetSettings:
     allowed_origins: list[str] = field(default_factory=list)
 
 
+DEFAULT_HANDOVER_MESSAGE = (
+    "I'm connecting you with a member of our team. Please stay here; they will reply shortly."
+)
+
+
+@dataclass(slots=True)
+class HandoverSettings:
+    enabled: bool = True
+    after_fallbacks: int = 2  # fallback replies in a row before a person is asked for; 0 = never
+    message: str = DEFAULT_HANDOVER_MESSAGE  # what the customer is told while a person is fetched
+
+
 @dataclass(slots=True)
 class BotConfig:
     organization_id: UUID
@@ -42,6 +54,7 @@ class BotConfig:
     min_score: float = 0.15
     suggested_questions: list[str] = field(default_factory=list)
     widget: WidgetSettings = field(default_factory=WidgetSettings)
+    handover: HandoverSettings = field(default_factory=HandoverSettings)
 
     def validate(self) -> None:
         problems: list[dict[str, str]] = []
@@ -63,5 +76,9 @@ class BotConfig:
             bad("widget.position", "must be left or right")
         if not self.bot_name.strip():
             bad("bot_name", "must not be empty")
+        if not 0 <= self.handover.after_fallbacks <= 20:
+            bad("handover.after_fallbacks", "must be between 0 and 20")
+        if not self.handover.message.strip():
+            bad("handover.message", "must not be empty")
         if problems:
             raise InvalidInput("Some settings are out of range.", extra={"fields": problems})

@@ -27,6 +27,9 @@ class Action(StrEnum):
     DELETE_KNOWLEDGE = "delete knowledge"
     READ_ANALYTICS = "read analytics"
     MANAGE_WEBHOOKS = "manage webhooks"
+    HANDLE_CONVERSATIONS = "handle conversations (read, take, reply, release, close, export)"
+    ASSIGN_CONVERSATIONS_TO_OTHERS = "assign a conversation to another employee"
+    REPLY_IN_OTHERS_CONVERSATIONS = "reply in a conversation assigned to another employee"
     ADMINISTER_PLATFORM = "administer the platform"
 
 
@@ -38,6 +41,7 @@ _STAFF = frozenset(
         Action.READ_KNOWLEDGE,
         Action.WRITE_KNOWLEDGE,
         Action.READ_ANALYTICS,
+        Action.HANDLE_CONVERSATIONS,
     }
 )
 _OWNER = frozenset(set(Action) - {Action.ADMINISTER_PLATFORM})

@@ -9,6 +9,7 @@ from kalamna.domain.analytics import (
     ChatFigures,
     DateRange,
     DayActivity,
+    HandoverFigures,
     KnowledgeCounts,
     OrganizationCounts,
     UnansweredQuestion,
@@ -41,4 +42,8 @@ class AnalyticsRepository(Protocol):
     ) -> Page[UnansweredQuestion]:
         """Questions asked within the period whose reply was a fallback, came while the model was
         unavailable, or was rated low; newest first."""
+        ...
+
+    async def handover_figures(self, period: DateRange, organization_id: UUID) -> HandoverFigures:
+        """Handovers requested within the period and the time to a first human response."""
         ...

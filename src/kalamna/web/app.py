@@ -18,6 +18,7 @@ from kalamna.web import openapi_contract
 from kalamna.web.admin_queues import admin_queues
 from kalamna.web.controllers.analytics import ANALYTICS_HANDLERS
 from kalamna.web.controllers.auth import AuthController
+from kalamna.web.controllers.conversations import ConversationController
 from kalamna.web.controllers.health import health
 from kalamna.web.controllers.internal import GenerateController, InternalController
 from kalamna.web.controllers.knowledge import KnowledgeController
@@ -28,6 +29,7 @@ from kalamna.web.controllers.widget import WidgetController
 from kalamna.web.cors import cors_middleware
 from kalamna.web.errors import EXCEPTION_HANDLERS
 from kalamna.web.input_guard import input_guard_middleware, normalise_path_middleware
+from kalamna.web.lifecycle import drain_lifespan
 from kalamna.web.metrics import metrics_handler, metrics_middleware
 from kalamna.web.middleware import request_id_middleware
 from kalamna.web.options import allow_map, options_middleware
@@ -60,6 +62,7 @@ def api_handlers() -> list[ControllerRouterHandler]:
         InternalController,
         GenerateController,
         WidgetController,
+        ConversationController,
         *ANALYTICS_HANDLERS,
         *integration_handlers(),
     ]
@@ -100,7 +103,7 @@ def create_app(
             *page_handlers(),
             *top_level_handlers,
         ],
-        lifespan=[close_container],
+        lifespan=[close_container, drain_lifespan(container)],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(
             title="Kalamna API",

@@ -113,6 +113,12 @@ class WidgetOut(msgspec.Struct):
     allowed_origins: list[str]
 
 
+class HandoverOut(msgspec.Struct):
+    enabled: bool
+    after_fallbacks: int
+    message: str
+
+
 class BotConfigOut(msgspec.Struct):
     bot_name: str
     welcome_message: str
@@ -126,6 +132,7 @@ class BotConfigOut(msgspec.Struct):
     min_score: float
     suggested_questions: list[str]
     widget: WidgetOut
+    handover: HandoverOut
     updated_at: datetime
 
     @classmethod
@@ -146,6 +153,9 @@ class BotConfigOut(msgspec.Struct):
                 primary_color=config.widget.primary_color,
                 position=config.widget.position,
                 allowed_origins=list(config.widget.allowed_origins),
+            ),
+            handover=HandoverOut(
+                config.handover.enabled, config.handover.after_fallbacks, config.handover.message
             ),
             updated_at=config.updated_at,
         )

@@ -32,6 +32,7 @@ from sqlalchemy.sql import ColumnElement
 
 from kalamna.adapters.postgres.models import (
     ChatFeedbackRow,
+    ChatHandoverRow,
     ChatMessageRow,
     ChatSessionRow,
     EmployeeRow,
@@ -45,6 +46,7 @@ from kalamna.domain.analytics import (
     DateRange,
     DayActivity,
     FeedbackSummary,
+    HandoverFigures,
     KnowledgeCounts,
     OrganizationCounts,
     TokenUsage,
@@ -58,6 +60,9 @@ from kalamna.domain.pages import Page, PageRequest
 _ROLES = [r.value for r in MessageRole]
 _ASSISTANT = MessageRole.ASSISTANT.value
 _NOT_ANSWERED = [ReplyOutcome.FALLBACK.value, ReplyOutcome.LLM_UNAVAILABLE.value]
+# Replies that mean "not answered" in the unanswered list: also the system notice of a handover.
+_UNANSWERED = [*_NOT_ANSWERED, ReplyOutcome.HANDOVER.value]
+_REPLY_ROLES = [MessageRole.ASSISTANT.value, MessageRole.SYSTEM.value]
 
 
 def _within(
@@ -145,6 +150,35 @@ class SqlaAnalyticsRepository:
             fallback_rate=_float(row.fallback_rate, 4) or 0.0,
             feedback=FeedbackSummary(count=int(row.feedback_count), average=_float(row.feedback_average, 2)),
             tokens=TokenUsage(prompt=int(row.prompt_tokens), completion=int(row.completion_tokens)),
+        )
+
+    async def handover_figures(self, period: DateRange, organization_id: UUID) -> HandoverFigures:
+        h, s = ChatHandoverRow, ChatSessionRow
+        wait_s = func.extract("epoch", h.first_response_at - h.requested_at)
+        answered = h.first_response_at.is_not(None)
+        row = (
+            await self._session.execute(
+                select(
+                    func.count().label("handovers"),
+                    func.percentile_cont(0.5).within_group(wait_s).filter(answered).label("p50"),
+                    func.percentile_cont(0.95).within_group(wait_s).filter(answered).label("p95"),
+                ).where(*_within(h.requested_at, h.organization_id, period, organization_id))
+            )
+        ).one()
+        handed = exists().where(h.session_id == s.id)
+        sessions = (
+            await self._session.execute(
+                select(func.count().label("started"), func.count().filter(handed).label("handed")).where(
+                    *_within(s.created_at, s.organization_id, period, organization_id)
+                )
+            )
+        ).one()
+        rate = sessions.handed / sessions.started if sessions.started else 0.0
+        return HandoverFigures(
+            count=int(row.handovers),
+            rate=round(float(rate), 4),
+            first_response_p50_s=_float(row.p50, 1),
+            first_response_p95_s=_float(row.p95, 1),
         )
 
     async def by_day(self, period: DateRange, organization_id: UUID | None) -> list[DayActivity]:
@@ -256,12 +290,12 @@ class SqlaAnalyticsRepository:
             .outerjoin(rated, rated.c.message_id == reply.id)
             .where(
                 reply.organization_id == organization_id,
-                reply.role == _ASSISTANT,
+                reply.role.in_(_REPLY_ROLES),
                 # A reply follows its question: this bound lets the (organization, created_at) indexes work.
                 reply.created_at >= period.starts_at,
                 question.created_at >= period.starts_at,
                 question.created_at < period.ends_before,
-                or_(reply.outcome.in_(_NOT_ANSWERED), rated.c.rating <= LOW_RATING_MAX),
+                or_(reply.outcome.in_(_UNANSWERED), rated.c.rating <= LOW_RATING_MAX),
             )
             .subquery("u")
         )
@@ -293,4 +327,6 @@ def _reason(outcome: str | None) -> UnansweredReason:
         return UnansweredReason.FALLBACK
     if outcome == ReplyOutcome.LLM_UNAVAILABLE.value:
         return UnansweredReason.LLM_UNAVAILABLE
+    if outcome == ReplyOutcome.HANDOVER.value:
+        return UnansweredReason.HANDOVER
     return UnansweredReason.LOW_RATING

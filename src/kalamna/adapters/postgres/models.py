@@ -108,6 +108,7 @@ class BotConfigRow(Base):
     min_score: Mapped[float] = mapped_column(Float)
     suggested_questions: Mapped[list[str]] = mapped_column(JsonB, server_default=text("'[]'::jsonb"))
     widget: Mapped[dict[str, Any]] = mapped_column(JsonB, server_default=text("'{}'::jsonb"))
+    handover: Mapped[dict[str, Any]] = mapped_column(JsonB, server_default=text("'{}'::jsonb"))
 
 
 class InvitationRow(Base):
@@ -210,6 +211,7 @@ class ChatSessionRow(Base):
     __table_args__ = (
         UniqueConstraint("token_hash", name="uq_chat_sessions_token"),
         Index("ix_chat_sessions_org_created", "organization_id", "created_at"),
+        Index("ix_chat_sessions_org_last_message", "organization_id", "last_message_at"),
     )
 
     organization_id: Mapped[UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
@@ -218,6 +220,14 @@ class ChatSessionRow(Base):
     visitor: Mapped[dict[str, Any]] = mapped_column(JsonB, server_default=text("'{}'::jsonb"))
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JsonB, server_default=text("'{}'::jsonb"))
     closed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    # Human handover (migration 0009)
+    mode: Mapped[str] = mapped_column(String(8), server_default=text("'bot'"))
+    assigned_to: Mapped[UUID | None] = mapped_column(ForeignKey("employees.id", ondelete="SET NULL"))
+    handover_reason: Mapped[str | None] = mapped_column(String(500))
+    waiting_since: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    fallbacks_in_row: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    last_message_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    staff_notified_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
 
 
 class ChatMessageRow(Base):
@@ -226,6 +236,7 @@ class ChatMessageRow(Base):
         Index("ix_chat_messages_session_created", "session_id", "created_at"),
         Index("ix_chat_messages_org_created", "organization_id", "created_at"),
         Index("ix_chat_messages_org_outcome_created", "organization_id", "outcome", "created_at"),
+        Index("ix_chat_messages_search", "search_vector", postgresql_using="gin"),
     )
 
     organization_id: Mapped[UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
@@ -240,6 +251,13 @@ class ChatMessageRow(Base):
     completion_tokens: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     latency_ms: Mapped[int | None] = mapped_column(Integer)
     first_token_ms: Mapped[int | None] = mapped_column(Integer)
+    # Human handover (migration 0009): agent authors, and the folded text that staff search.
+    author_id: Mapped[UUID | None] = mapped_column(ForeignKey("employees.id", ondelete="SET NULL"))
+    author_name: Mapped[str | None] = mapped_column(String(200))
+    search_text: Mapped[str] = mapped_column(Text, server_default=text("''"))
+    search_vector: Mapped[Any] = mapped_column(
+        TSVECTOR, Computed("to_tsvector('simple', search_text)", persisted=True)
+    )
 
 
 class ChatFeedbackRow(Base):
@@ -294,3 +312,19 @@ class MailOutboxRow(Base):
     kind: Mapped[str] = mapped_column(String(32))
     sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     sent_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class ChatHandoverRow(Base):
+    """One stay of a conversation away from the bot: asked for (or taken) → first agent message →
+    released or closed. Analytics read the handover count and the time to a first human response."""
+
+    __tablename__ = "chat_handovers"
+    __table_args__ = (Index("ix_chat_handovers_org_requested", "organization_id", "requested_at"),)
+
+    organization_id: Mapped[UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    session_id: Mapped[UUID] = mapped_column(ForeignKey("chat_sessions.id", ondelete="CASCADE"), index=True)
+    question_id: Mapped[UUID | None] = mapped_column(ForeignKey("chat_messages.id", ondelete="SET NULL"))
+    reason: Mapped[str] = mapped_column(String(20))
+    requested_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    first_response_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))

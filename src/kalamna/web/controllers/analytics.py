@@ -112,11 +112,19 @@ class PlatformAnalyticsOut(msgspec.Struct):
     period: PeriodOut
 
 
+class HandoverFiguresOut(msgspec.Struct):
+    count: int
+    rate: float
+    first_response_p50_s: float | None
+    first_response_p95_s: float | None
+
+
 class OrganizationAnalyticsOut(msgspec.Struct):
     organization_id: UUID
     chat: ChatOut
     by_day: list[DayOut]
     period: PeriodOut
+    handover: HandoverFiguresOut | None = None
 
 
 class UnansweredOut(msgspec.Struct):
@@ -194,6 +202,14 @@ async def organization_analytics(
         chat=ChatOut.of(result.chat),
         by_day=DayOut.many(result.by_day),
         period=PeriodOut.of(result.period),
+        handover=HandoverFiguresOut(
+            result.handover.count,
+            result.handover.rate,
+            result.handover.first_response_p50_s,
+            result.handover.first_response_p95_s,
+        )
+        if result.handover
+        else None,
     )
 
 

@@ -91,6 +91,12 @@ class WidgetIn(msgspec.Struct, forbid_unknown_fields=True):
     ) = msgspec.UNSET
 
 
+class HandoverIn(msgspec.Struct, forbid_unknown_fields=True):
+    enabled: bool | msgspec.UnsetType = msgspec.UNSET
+    after_fallbacks: int | msgspec.UnsetType = msgspec.UNSET
+    message: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)] | msgspec.UnsetType = msgspec.UNSET
+
+
 class BotConfigIn(msgspec.Struct, forbid_unknown_fields=True):
     """Every field optional: omitted fields keep their value."""
 
@@ -117,6 +123,7 @@ class BotConfigIn(msgspec.Struct, forbid_unknown_fields=True):
         | msgspec.UnsetType
     ) = msgspec.UNSET
     widget: WidgetIn | msgspec.UnsetType = msgspec.UNSET
+    handover: HandoverIn | msgspec.UnsetType = msgspec.UNSET
 
 
 class CredentialStatusOut(msgspec.Struct):
@@ -245,9 +252,11 @@ class OrganizationController(Controller):
         principal: FromDishka[Principal],
         update: FromDishka[UpdateBotConfig],
     ) -> BotConfigOut:
-        changes = _given(data, exclude=("widget",))
+        changes = _given(data, exclude=("widget", "handover"))
         if data.widget is not msgspec.UNSET:
             changes["widget"] = _given(data.widget)
+        if data.handover is not msgspec.UNSET:
+            changes["handover"] = _given(data.handover)
         return BotConfigOut.of(await update(principal, org_id, changes))
 
     @get("/{org_id:uuid}/credentials", summary="API key status (never the key)")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -10,42 +9,37 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
-from dishka import AsyncContainer
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import Controller, Request, Response, get, post
 from litestar.params import Body, FromPath
 from litestar.response import Stream
 
-from kalamna.application.chat.answering import (
-    AnswerPlan,
-    PrepareAnswer,
-    ProducedReply,
-    ProduceReply,
-    SaveReply,
-)
 from kalamna.application.chat.sessions import (
-    CloseSession,
     FindSession,
     LeaveFeedback,
     ListMessages,
     StartSession,
     WidgetAccess,
 )
+from kalamna.application.conversations.replies import MessageOutcome, RepliesInFlight, ReplyRun, SendMessage
+from kalamna.application.conversations.staff import CustomerCloses, RequestHandover
 from kalamna.config import Settings
 from kalamna.domain.bot_config import BotConfig
-from kalamna.domain.chat import ChatMessage, ChatSession
+from kalamna.domain.chat import ChatMessage, ChatSession, ReplyOutcome
 from kalamna.domain.errors import DomainError, Forbidden, NotAuthenticated
 from kalamna.domain.identity import Organization
+from kalamna.ports.conversations import CUSTOMER, ConversationEvents
+from kalamna.ports.repositories import UnitOfWork
 from kalamna.ports.security import RateLimiter
 from kalamna.web.cors import STATE_KEY
 from kalamna.web.errors import DOMAIN_STATUS, ApiError
 from kalamna.web.pagination import Limit, Offset, page_of
 from kalamna.web.schemas import ListOut, WidgetOut
 from kalamna.web.security import consume, settings_limit
+from kalamna.web.sse import SSE_HEADERS, event_stream, sse
 from kalamna.web.widget_limits import widget_budget
 
 log = logging.getLogger("kalamna.chat")
-_running: set[asyncio.Task[None]] = set()  # replies outlive their request (client disconnects)
 
 Short = Annotated[str, msgspec.Meta(max_length=200)]
 
@@ -69,6 +63,7 @@ class SessionOut(msgspec.Struct):
     session_id: UUID
     session_token: str
     status: str
+    mode: str
     bot_name: str
     welcome_message: str
     created_at: datetime
@@ -90,6 +85,8 @@ class MessageOut(msgspec.Struct):
     role: str
     content: str
     sources: list[SourceOut]
+    author_name: str | None
+    interrupted: bool  # the server stopped while this reply was produced: it is incomplete
     created_at: datetime
 
     @classmethod
@@ -100,13 +97,30 @@ class MessageOut(msgspec.Struct):
             message.role.value,
             message.content,
             [SourceOut(s.entry_id, s.title, s.score) for s in message.sources],
+            message.author_name,
+            message.outcome is ReplyOutcome.INTERRUPTED,
             message.created_at,
         )
 
 
 class ExchangeOut(msgspec.Struct):
     message: MessageOut
-    reply: MessageOut
+    reply: MessageOut | None
+    mode: str
+
+    @classmethod
+    def of(cls, outcome: MessageOutcome) -> ExchangeOut:
+        reply = MessageOut.of(outcome.reply) if outcome.reply else None
+        return cls(MessageOut.of(outcome.question), reply, outcome.mode.value)
+
+
+class HandoverIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+
+
+class HandoverOut(msgspec.Struct):
+    session_id: UUID
+    mode: str
 
 
 class ClosedOut(msgspec.Struct):
@@ -168,46 +182,6 @@ async def widget_context(
     return organization, config, headers
 
 
-def _sse(event: str, data: object) -> bytes:
-    return b"event: " + event.encode() + b"\ndata: " + msgspec.json.encode(data) + b"\n\n"
-
-
-class ReplyRun:
-    """Produces and saves one reply in a task of its own; the request only listens to it."""
-
-    def __init__(self, container: AsyncContainer, produce: ProduceReply, plan: AnswerPlan) -> None:
-        self.events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-        self._container = container
-        self._produce = produce
-        self._plan = plan
-        task = asyncio.create_task(self._run(), name=f"reply-{plan.question.id}")
-        _running.add(task)
-        task.add_done_callback(_running.discard)
-
-    async def _run(self) -> None:
-        try:
-            async for item in self._produce(self._plan):
-                if isinstance(item, ProducedReply):
-                    async with self._container() as scope:
-                        saved = await (await scope.get(SaveReply))(self._plan, item)
-                    await self.events.put(("done", saved))
-                else:
-                    await self.events.put(("delta", item))
-        except DomainError as exc:
-            await self.events.put(("error", exc))
-        except Exception as exc:
-            log.exception("reply failed", extra={"message_id": str(self._plan.question.id)})
-            await self.events.put(("error", exc))
-
-    async def result(self) -> ChatMessage:
-        while True:
-            kind, value = await self.events.get()
-            if kind == "done":
-                return value  # type: ignore[no-any-return]
-            if kind == "error":
-                raise value
-
-
 def _error_body(exc: BaseException) -> dict[str, object]:
     if isinstance(exc, DomainError):
         status = DOMAIN_STATUS.get(exc.code, 500)
@@ -257,6 +231,7 @@ class WidgetController(Controller):
             session_id=started.session.id,
             session_token=started.token,
             status=started.session.status.value,
+            mode=started.session.mode.value,
             bot_name=config.bot_name,
             welcome_message=config.welcome_message,
             created_at=started.session.created_at,
@@ -289,8 +264,7 @@ class WidgetController(Controller):
         limiter: FromDishka[RateLimiter],
         settings: FromDishka[Settings],
         find: FromDishka[FindSession],
-        prepare: FromDishka[PrepareAnswer],
-        produce: FromDishka[ProduceReply],
+        send: FromDishka[SendMessage],
     ) -> Response[Any]:
         session, config, headers = await self._session(
             request, session_id, access, limiter, settings, find, write=True
@@ -298,39 +272,46 @@ class WidgetController(Controller):
         headers |= await consume(
             limiter, f"widget-session:{session.id}", settings_limit(settings, "widget_session_messages")
         )
-        plan = await prepare(session, config, data.content)
-        run = ReplyRun(request.app.state.dishka_container, produce, plan)
-        if "text/event-stream" in request.headers.get("accept", ""):
-            first = await run.events.get()
+        result = await send(session, config, data.content)
+        streaming = "text/event-stream" in request.headers.get("accept", "")
+        if isinstance(result, MessageOutcome):  # nobody answers now, or the answer is immediate
+            if streaming:
+                return Stream(
+                    iter([sse("done", ExchangeOut.of(result))]),
+                    media_type="text/event-stream",
+                    status_code=200,
+                    headers={**headers, **SSE_HEADERS},
+                )
+            return Response(ExchangeOut.of(result), status_code=201, headers=headers)
+        if streaming:
+            first = await result.next()
             if first[0] == "error":
                 body = _error_body(first[1])
                 raise ApiError(
                     int(str(body["status_code"])), str(body["code"]), str(body["detail"]), headers=headers
                 )
             return Stream(
-                self._events(first, run, plan),
+                self._events(first, result),
                 media_type="text/event-stream",
                 status_code=200,
-                headers={**headers, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+                headers={**headers, **SSE_HEADERS},
             )
-        reply = await run.result()
-        return Response(
-            ExchangeOut(MessageOut.of(plan.question), MessageOut.of(reply)), status_code=201, headers=headers
-        )
+        outcome = await result.result()
+        return Response(ExchangeOut.of(outcome), status_code=201, headers=headers)
 
     @staticmethod
-    async def _events(first: tuple[str, Any], run: ReplyRun, plan: AnswerPlan) -> AsyncIterator[bytes]:
+    async def _events(first: tuple[str, Any], run: ReplyRun) -> AsyncIterator[bytes]:
         kind, value = first
         while True:
             if kind == "delta":
-                yield _sse("delta", {"text": value})
+                yield sse("delta", {"text": value})
             elif kind == "done":
-                yield _sse("done", ExchangeOut(MessageOut.of(plan.question), MessageOut.of(value)))
+                yield sse("done", ExchangeOut.of(value))
                 return
             else:
-                yield _sse("error", _error_body(value))
+                yield sse("error", _error_body(value))
                 return
-            kind, value = await run.events.get()
+            kind, value = await run.next()
 
     @get("/sessions/{session_id:uuid}/messages", summary="The conversation, oldest first")
     @inject
@@ -363,7 +344,7 @@ class WidgetController(Controller):
         limiter: FromDishka[RateLimiter],
         settings: FromDishka[Settings],
         find: FromDishka[FindSession],
-        close: FromDishka[CloseSession],
+        close: FromDishka[CustomerCloses],
     ) -> Response[ClosedOut]:
         session, _, headers = await self._session(
             request, session_id, access, limiter, settings, find, write=True
@@ -393,3 +374,58 @@ class WidgetController(Controller):
             session = await find.by_token(session_id, token)
         saved = await leave(session, data.rating, data.comment, data.message_id)
         return FeedbackOut(saved.id, saved.rating, saved.comment, saved.message_id, saved.created_at)
+
+    @post("/sessions/{session_id:uuid}/handover", status_code=200, summary="Ask for a person")
+    @inject
+    async def handover(
+        self,
+        request: Request[Any, Any, Any],
+        session_id: FromPath[UUID],
+        access: FromDishka[WidgetAccess],
+        limiter: FromDishka[RateLimiter],
+        settings: FromDishka[Settings],
+        find: FromDishka[FindSession],
+        request_handover: FromDishka[RequestHandover],
+        data: Annotated[HandoverIn | None, Body()] = None,
+    ) -> Response[HandoverOut]:
+        session, config, headers = await self._session(
+            request, session_id, access, limiter, settings, find, write=True
+        )
+        updated = await request_handover(session, config, data.reason if data else None)
+        return Response(HandoverOut(updated.id, updated.mode.value), headers=headers)
+
+    @get("/sessions/{session_id:uuid}/events", summary="Live events for the customer (SSE)")
+    @inject
+    async def events(
+        self,
+        request: Request[Any, Any, Any],
+        session_id: FromPath[UUID],
+        access: FromDishka[WidgetAccess],
+        limiter: FromDishka[RateLimiter],
+        settings: FromDishka[Settings],
+        find: FromDishka[FindSession],
+        events: FromDishka[ConversationEvents],
+        in_flight: FromDishka[RepliesInFlight],
+        uow: FromDishka[UnitOfWork],
+    ) -> Stream:
+        session, _, headers = await self._session(
+            request, session_id, access, limiter, settings, find, write=False
+        )
+        await uow.rollback()  # hand the database connection back: the stream may stay open for hours
+        subscription = await events.subscribe(CUSTOMER, session.id)
+        if session.status.value == "closed":
+            await subscription.close()
+            return Stream(
+                iter(
+                    [b": connected\n\n", sse("closed", {"session_id": str(session.id), "status": "closed"})]
+                ),
+                media_type="text/event-stream",
+                status_code=200,
+                headers={**headers, **SSE_HEADERS},
+            )
+        return Stream(
+            event_stream(subscription, in_flight, settings.events_keepalive_s, last=("closed",)),
+            media_type="text/event-stream",
+            status_code=200,
+            headers={**headers, **SSE_HEADERS},
+        )

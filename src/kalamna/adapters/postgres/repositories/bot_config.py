@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kalamna.adapters.postgres.models import BotConfigRow
-from kalamna.domain.bot_config import BotConfig, WidgetSettings
+from kalamna.domain.bot_config import BotConfig, HandoverSettings, WidgetSettings
 
 _SCALARS = (
     "bot_name",
@@ -34,7 +34,18 @@ def bot_config_from_row(row: BotConfigRow) -> BotConfig:
             position=widget.get("position", defaults.position),
             allowed_origins=list(widget.get("allowed_origins", [])),
         ),
+        handover=_handover(row.handover or {}),
         **{name: getattr(row, name) for name in _SCALARS},
+    )
+
+
+def _handover(stored: dict[str, object]) -> HandoverSettings:
+    defaults = HandoverSettings()
+    after = stored.get("after_fallbacks", defaults.after_fallbacks)
+    return HandoverSettings(
+        enabled=bool(stored.get("enabled", defaults.enabled)),
+        after_fallbacks=after if isinstance(after, int) else defaults.after_fallbacks,
+        message=str(stored.get("message", defaults.message)),
     )
 
 
@@ -73,5 +84,10 @@ class SqlaBotConfigRepository:
             "primary_color": config.widget.primary_color,
             "position": config.widget.position,
             "allowed_origins": list(config.widget.allowed_origins),
+        }
+        row.handover = {
+            "enabled": config.handover.enabled,
+            "after_fallbacks": config.handover.after_fallbacks,
+            "message": config.handover.message,
         }
         row.updated_at = config.updated_at

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kalamna.adapters.postgres.models import ChatFeedbackRow, ChatMessageRow, ChatSessionRow
@@ -16,7 +16,9 @@ from kalamna.domain.chat import (
     SessionStatus,
     SourceRef,
 )
+from kalamna.domain.handover import ConversationMode
 from kalamna.domain.pages import Page, PageRequest
+from kalamna.domain.text import normalize_for_search
 
 
 def _session(row: ChatSessionRow) -> ChatSession:
@@ -30,6 +32,11 @@ def _session(row: ChatSessionRow) -> ChatSession:
         visitor=dict(row.visitor or {}),
         metadata=dict(row.metadata_ or {}),
         closed_at=row.closed_at,
+        mode=ConversationMode(row.mode),
+        assigned_to=row.assigned_to,
+        handover_reason=row.handover_reason,
+        waiting_since=row.waiting_since,
+        fallbacks_in_row=row.fallbacks_in_row,
     )
 
 
@@ -49,6 +56,8 @@ def _message(row: ChatMessageRow) -> ChatMessage:
         completion_tokens=row.completion_tokens,
         latency_ms=row.latency_ms,
         first_token_ms=row.first_token_ms,
+        author_id=row.author_id,
+        author_name=row.author_name,
     )
 
 
@@ -71,6 +80,7 @@ class SqlaChatRepository:
                 metadata_=session.metadata,
                 created_at=session.created_at,
                 updated_at=session.updated_at,
+                mode=session.mode.value,
             )
         )
         await self._session.flush()
@@ -104,6 +114,11 @@ class SqlaChatRepository:
         row.status = session.status.value
         row.closed_at = session.closed_at
         row.updated_at = session.updated_at
+        row.mode = session.mode.value
+        row.assigned_to = session.assigned_to
+        row.handover_reason = session.handover_reason
+        row.waiting_since = session.waiting_since
+        row.fallbacks_in_row = session.fallbacks_in_row
         await self._session.flush()
 
     async def add_message(self, message: ChatMessage) -> None:
@@ -124,9 +139,17 @@ class SqlaChatRepository:
                 first_token_ms=message.first_token_ms,
                 created_at=message.created_at,
                 updated_at=message.created_at,
+                author_id=message.author_id,
+                author_name=message.author_name,
+                search_text=normalize_for_search(message.content),
             )
         )
         await self._session.flush()
+        await self._session.execute(
+            update(ChatSessionRow)
+            .where(ChatSessionRow.id == message.session_id)
+            .values(last_message_at=func.greatest(ChatSessionRow.last_message_at, message.created_at))
+        )
 
     async def messages(self, organization_id: UUID, session_id: UUID, page: PageRequest) -> Page[ChatMessage]:
         where = (ChatMessageRow.organization_id == organization_id, ChatMessageRow.session_id == session_id)
