@@ -14,7 +14,7 @@ from kalamna.adapters.postgres.repositories.conversations import (
     SqlaChatTransactions,
     SqlaConversationRepository,
 )
-from kalamna.application.conversations.notify import NoticePolicy, WaitingNotifier
+from kalamna.application.conversations.notify import NoticePolicy, NotifyWaitingStaff, WaitingNotifier
 from kalamna.application.conversations.replies import RepliesInFlight, ReplyRunner, SendMessage
 from kalamna.application.conversations.staff import (
     AssignConversation,
@@ -78,6 +78,7 @@ class ConversationProvider(Provider):
         ReleaseConversation,
         CloseConversation,
         ExportConversations,
+        NotifyWaitingStaff,
         WatchConversations,
         scope=Scope.REQUEST,
     )

@@ -17,13 +17,14 @@ from kalamna.domain.mail import EmailMessage
 from kalamna.ports.jobs import JobQueue
 from kalamna.ports.mail import MailOutbox
 from kalamna.web.app import create_app, web_container
-from kalamna.worker.tasks import request_password_reset, resend_verification
+from kalamna.worker.tasks import notify_waiting_staff, request_password_reset, resend_verification
 
 
 @dataclass
 class RecordingJobs(MemoryJobQueue):
     """Jobs are recorded instead of run, so tests can read the emails (and their tokens); the
-    account lookups behind forgot-password and resend-verification run at once, in their own unit
+    account lookups behind forgot-password and resend-verification (and the waiting-customer
+    notice) run at once, in their own unit
     of work, as the worker would run them."""
 
     container: AsyncContainer | None = None
@@ -38,6 +39,7 @@ class RecordingJobs(MemoryJobQueue):
 _INLINE: dict[str, Any] = {
     "request_password_reset": request_password_reset,
     "resend_verification": resend_verification,
+    "notify_waiting_staff": notify_waiting_staff,
 }
 
 

@@ -26,6 +26,16 @@ def emails_to(jobs: MemoryJobQueue, to: str) -> list[dict[str, str]]:
     return found
 
 
+def queued_emails(jobs: MemoryJobQueue) -> list[dict[str, str]]:
+    """Every mail queued so far, oldest first (rendered content kept by the recording outbox)."""
+    mails: dict[str, dict[str, str]] = getattr(jobs, "mails", {})
+    return [
+        mails[job.kwargs["outbox_id"]]
+        for job in jobs.jobs
+        if job.task == "deliver_email" and job.kwargs["outbox_id"] in mails
+    ]
+
+
 def last_email(jobs: MemoryJobQueue, to: str) -> dict[str, str]:
     found = emails_to(jobs, to)
     if not found:

@@ -17,7 +17,7 @@ from litestar.testing import AsyncTestClient
 from kalamna.application.conversations.replies import RepliesInFlight
 from kalamna.web.app import create_app, web_container
 from tests.api.conftest import recording_jobs
-from tests.api.helpers import World
+from tests.api.helpers import World, queued_emails
 from tests.api.live_server import ThreadServer, sse
 from tests.api.test_chat import api_key, start_session, widget
 
@@ -150,9 +150,7 @@ async def test_no_email_while_someone_watches(
             f"/api/v1/chat/sessions/{session['session_id']}/handover", headers=widget(key, session)
         )
         assert (await staff.until("conversation"))["mode"] == "waiting"
-    mails = [
-        j for j in jobs.jobs if j.task == "deliver_email" and "waiting" in j.kwargs["message"]["subject"]
-    ]
+    mails = [m for m in queued_emails(jobs) if "waiting" in m["subject"]]
     assert mails == []
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
-from tests.api.helpers import Account, World
+from tests.api.helpers import Account, World, queued_emails
 from tests.api.test_chat import api_key, parse_sse, start_session, widget
 
 HANDOVER_MESSAGE = "I'm connecting you with a member of our team. Please stay here; they will reply shortly."
@@ -548,10 +548,7 @@ async def test_handover_analytics(client: AsyncTestClient, shop: dict[str, Any],
 
 def waiting_emails(jobs: Any) -> list[str]:
     return sorted(
-        j.kwargs["message"]["to"]
-        for j in jobs.jobs
-        if j.task == "deliver_email"
-        and j.kwargs["message"]["subject"] == "A customer is waiting for a person"
+        m["to"] for m in queued_emails(jobs) if m["subject"] == "A customer is waiting for a person"
     )
 
 
@@ -563,14 +560,9 @@ async def test_waiting_customer_emails_staff_once(
     sid = session["session_id"]
     await client.post(f"/api/v1/chat/sessions/{sid}/handover", headers=widget(key, session))
     assert waiting_emails(jobs) == ["owner@a.test", "staff@a.test"]  # nobody had the console open
-    email = next(
-        j
-        for j in jobs.jobs
-        if j.kwargs.get("message", {}).get("to") == "staff@a.test"
-        and "waiting" in j.kwargs["message"]["subject"]
-    )
-    assert f"/conversations/{sid}" in email.kwargs["message"]["text"]
-    assert "Sara" in email.kwargs["message"]["text"]
+    email = next(m for m in queued_emails(jobs) if m["to"] == "staff@a.test" and "waiting" in m["subject"])
+    assert f"/conversations/{sid}" in email["text"]
+    assert "Sara" in email["text"]
     # the same conversation waiting again: no second email
     await client.post(f"{base(world.org)}/{sid}/release", headers=world.owner.auth)
     await send(client, key, session, "I want to talk to a human")

@@ -11,6 +11,7 @@ from dishka import AsyncContainer
 
 from kalamna.application.auth.passwords import ForgotPassword
 from kalamna.application.auth.verification import ResendVerification
+from kalamna.application.conversations.notify import NotifyWaitingStaff
 from kalamna.application.knowledge.ingestion import FailIngestion, IngestEntry
 from kalamna.application.mail import DeliverMail, RequeueUnsentMail
 
@@ -45,6 +46,12 @@ async def resend_verification(ctx: Context, *, email: str) -> None:
     """The lookup behind ``POST /auth/verify/resend``, off the request path."""
     async with _container(ctx)() as scope:
         await (await scope.get(ResendVerification))(email)
+
+
+async def notify_waiting_staff(ctx: Context, *, organization_id: str, session_id: str) -> int:
+    """Email the staff that a customer waits for a person (queued only when nobody watches)."""
+    async with _container(ctx)() as scope:
+        return await (await scope.get(NotifyWaitingStaff))(UUID(organization_id), UUID(session_id))
 
 
 async def ingest_entry(ctx: Context, *, entry_id: str, version: int) -> str:
@@ -89,5 +96,6 @@ TASKS: list[Any] = [
     requeue_unsent_mail,
     request_password_reset,
     resend_verification,
+    notify_waiting_staff,
     *_more_tasks(),
 ]

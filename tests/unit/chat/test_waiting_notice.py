@@ -10,7 +10,7 @@ from kalamna.adapters.memory.events import MemoryConversationEvents, MemoryStaff
 from kalamna.adapters.memory.identity import MemoryEmployeeRepository, MemoryStore, MemoryUnitOfWork
 from kalamna.adapters.memory.jobs import MemoryJobQueue
 from kalamna.adapters.memory.security import FixedClock, MemoryRateLimiter
-from kalamna.application.conversations.notify import NoticePolicy, WaitingNotifier
+from kalamna.application.conversations.notify import NoticePolicy, WaitingNotifier, waiting_email
 from kalamna.domain.chat import ChatSession, SessionStatus
 from kalamna.domain.identity import Employee, EmployeeStatus, Role
 from kalamna.ports.conversations import STAFF
@@ -56,30 +56,36 @@ async def setup(per_hour: int = 10) -> tuple[Any, ...]:
     return org, notifier, presence, jobs, employees, MemoryUnitOfWork(store)
 
 
-def recipients(jobs: MemoryJobQueue) -> list[str]:
-    return sorted(j.kwargs["message"]["to"] for j in jobs.jobs)
-
-
-async def test_active_employees_are_told_once_per_conversation() -> None:
+async def test_a_conversation_is_announced_once() -> None:
     org, notifier, _, jobs, employees, uow = await setup()
     claims, waiting = Claims(), conversation(org)
-    assert await notifier(waiting, claims, employees, uow) == 2  # type: ignore[arg-type]
-    assert recipients(jobs) == ["owner@x.test", "staff@x.test"]
-    assert "https://dash.test/conversations/" + str(waiting.id) in jobs.jobs[0].kwargs["message"]["text"]
-    assert await notifier(waiting, claims, employees, uow) == 0  # type: ignore[arg-type]
-    assert len(jobs.jobs) == 2
+    assert await notifier(waiting, claims, employees, uow) is True  # type: ignore[arg-type]
+    assert [(j.task, j.kwargs) for j in jobs.jobs] == [
+        ("notify_waiting_staff", {"organization_id": str(org), "session_id": str(waiting.id)})
+    ]
+    assert await notifier(waiting, claims, employees, uow) is False  # type: ignore[arg-type]
+    assert len(jobs.jobs) == 1
+
+
+def test_the_email_names_the_visitor_and_links_the_conversation() -> None:
+    waiting = conversation(uuid4())
+    link = f"https://dash.test/conversations/{waiting.id}"
+    message = waiting_email("staff@x.test", "Staff", waiting, link)
+    assert message.to == "staff@x.test"
+    assert "Sara asked to talk to a person" in message.text
+    assert link in message.text
 
 
 async def test_nobody_is_emailed_while_someone_watches() -> None:
     org, notifier, _, _, employees, uow = await setup()
     subscription = await notifier.watching(org, await MemoryConversationEvents().subscribe(STAFF, org))
-    assert await notifier(conversation(org), Claims(), employees, uow) == 0  # type: ignore[arg-type]
+    assert await notifier(conversation(org), Claims(), employees, uow) is False  # type: ignore[arg-type]
     await subscription.close()
-    assert await notifier(conversation(org), Claims(), employees, uow) == 2  # type: ignore[arg-type]
+    assert await notifier(conversation(org), Claims(), employees, uow) is True  # type: ignore[arg-type]
 
 
 async def test_rate_limited_per_organization() -> None:
     org, notifier, _, _, employees, uow = await setup(per_hour=2)
     claims = Claims()
     sent = [await notifier(conversation(org), claims, employees, uow) for _ in range(4)]  # type: ignore[arg-type]
-    assert sent == [2, 2, 0, 0]
+    assert sent == [True, True, False, False]

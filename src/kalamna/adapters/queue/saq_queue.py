@@ -25,6 +25,14 @@ TASK_OPTIONS: dict[str, dict[str, Any]] = {
         "retry_backoff": True,
         "ttl": 60,
     },
+    # Writes the "a customer is waiting" mails to the outbox (keyed per conversation).
+    "notify_waiting_staff": {
+        "timeout": 30,
+        "retries": 3,
+        "retry_delay": 2.0,
+        "retry_backoff": True,
+        "ttl": 600,
+    },
     "resend_verification": {
         "timeout": 30,
         "retries": 3,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
+from kalamna.application.mail import QueueMail
 from kalamna.domain.chat import ChatSession
 from kalamna.domain.identity import EmployeeStatus, Role
 from kalamna.domain.mail import EmailMessage
@@ -17,6 +18,8 @@ from kalamna.ports.conversations import ConversationRepository, EventSubscriptio
 from kalamna.ports.jobs import JobQueue
 from kalamna.ports.repositories import EmployeeRepository, UnitOfWork
 from kalamna.ports.security import Clock, RateLimiter
+
+NOTIFY_TASK = "notify_waiting_staff"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +49,9 @@ def waiting_email(to: str, full_name: str, session: ChatSession, link: str) -> E
 
 
 class WaitingNotifier:
+    """Decides, on the request path, whether the staff must be emailed; the emails themselves are
+    written by :class:`NotifyWaitingStaff` in a job, through the mail outbox."""
+
     def __init__(
         self,
         presence: StaffPresence,
@@ -66,28 +72,28 @@ class WaitingNotifier:
         conversations: ConversationRepository,
         employees: EmployeeRepository,
         uow: UnitOfWork,
-    ) -> int:
-        """Returns how many emails were queued (0 when someone is watching, already told, or over
-        the limit). Call it after the waiting transition was committed."""
+    ) -> bool:
+        """Whether the emails were queued (not when someone is watching, the conversation was
+        already announced, or the organization is over its hourly budget). Call it after the
+        waiting transition was committed."""
         if await self._presence.anyone_here(session.organization_id):
-            return 0
+            return False
         if not await conversations.claim_staff_notice(session.id, self._clock.now()):
             await uow.rollback()
-            return 0
+            return False
         await uow.commit()
         decision = await self._limiter.hit(
             f"handover-notice:{session.organization_id}", limit=self._policy.per_hour, window_s=3600
         )
         if not decision.allowed:
-            return 0
-        link = f"{self._policy.dashboard_url.rstrip('/')}/conversations/{session.id}"
-        sent = 0
-        for employee in await employees.list_by_organization(session.organization_id):
-            if employee.status is EmployeeStatus.ACTIVE and employee.role in (Role.OWNER, Role.STAFF):
-                message = waiting_email(employee.email, employee.full_name, session, link)
-                await self._jobs.enqueue("deliver_email", message=message.to_payload())
-                sent += 1
-        return sent
+            return False
+        await self._jobs.enqueue(
+            NOTIFY_TASK,
+            key=f"handover-notice:{session.id}",
+            organization_id=str(session.organization_id),
+            session_id=str(session.id),
+        )
+        return True
 
     async def watching(
         self, organization_id: uuid.UUID, subscription: EventSubscription
@@ -124,3 +130,36 @@ class PresentSubscription:
     async def close(self) -> None:
         await self._inner.close()
         await self._presence.gone(self._organization_id, self._id)
+
+
+class NotifyWaitingStaff:
+    """The job behind :class:`WaitingNotifier`: one email per active owner and staff member, written
+    to the mail outbox in one unit of work (so delivery is exactly-once, like every mail)."""
+
+    def __init__(
+        self,
+        conversations: ConversationRepository,
+        employees: EmployeeRepository,
+        mail: QueueMail,
+        uow: UnitOfWork,
+        policy: NoticePolicy,
+    ) -> None:
+        self._conversations = conversations
+        self._employees = employees
+        self._mail = mail
+        self._uow = uow
+        self._policy = policy
+
+    async def __call__(self, organization_id: uuid.UUID, session_id: uuid.UUID) -> int:
+        session = await self._conversations.lock(organization_id, session_id)
+        if session is None:
+            return 0
+        link = f"{self._policy.dashboard_url.rstrip('/')}/conversations/{session.id}"
+        sent = 0
+        for employee in await self._employees.list_by_organization(organization_id):
+            if employee.status is EmployeeStatus.ACTIVE and employee.role in (Role.OWNER, Role.STAFF):
+                message = waiting_email(employee.email, employee.full_name, session, link)
+                await self._mail(message, kind="handover_notice")
+                sent += 1
+        await self._uow.commit()
+        return sent
