@@ -26,6 +26,7 @@ from kalamna.application.chat.prompt import (
     PromptPassage,
     is_no_answer,
 )
+from kalamna.application.chat.condense import search_in_conversation
 from kalamna.application.knowledge.retrieval import BuildContext, SearchKnowledge
 from kalamna.domain.ai import ChatMessage as ModelMessage
 from kalamna.domain.ai import ChatUsage
@@ -137,11 +138,8 @@ class PrepareAnswer:
             "max_tokens": config.max_answer_tokens,
             "started": started,
         }
-        hits = [
-            h
-            for h in await self._search(session.organization_id, text, config.top_k)
-            if h.score >= config.min_score
-        ]
+        found = await search_in_conversation(self._search, session.organization_id, text, history, config.top_k)
+        hits = [h for h in found if h.score >= config.min_score]
         if not hits:
             await self._uow.rollback()
             return AnswerPlan(**base)  # type: ignore[arg-type]

@@ -21,7 +21,7 @@ from kalamna.domain.errors import (
     UnsupportedMediaType,
 )
 from kalamna.domain.knowledge import IndexedChunk, KnowledgeEntry, SourceType
-from kalamna.domain.text import normalize_for_search
+from kalamna.domain.terms import search_document
 from kalamna.ports.ai import Embedder
 from kalamna.ports.knowledge import BlobStore, ChunkIndex, KnowledgeRepository
 from kalamna.ports.knowledge_processing import Chunker, TextExtractor
@@ -111,7 +111,7 @@ class ChunkEntry(_Locked):
         if entry.source_type is SourceType.FILE:
             entry.content = text
         indexed = [
-            IndexedChunk(c.position, c.content, c.token_count, normalize_for_search(c.content))
+            IndexedChunk(c.position, c.content, c.token_count, search_document(c.content))
             for c in chunks
         ]
         await self._index.replace(entry, indexed)

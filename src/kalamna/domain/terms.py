@@ -1,0 +1,218 @@
+"""Words for matching, shared by the full-text index, the query side and the offline answerer, so that
+all three agree: normalisation (``text.normalize_for_search``), a light stemmer for English and Arabic
+(``الشحن / شحن / للشحن`` are one term; ``shipping / shipped / ships`` too), stopwords (English, Arabic
+and common dialect words), and a small bilingual customer-service lexicon: groups of words that mean
+the same thing in English, Modern Standard Arabic and dialect (``installments / تقسيط / قسط``). The
+lexicon lets a question in one language find and quote a passage in the other without a translation
+model; it is deliberately small and generic (shop, clinic and service vocabulary)."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from kalamna.domain.text import normalize_for_search
+
+_WORD = re.compile(r"\w+")
+_ARABIC_LETTERS = re.compile(r"[\u0621-\u064a]")
+
+_ENGLISH_STOPWORDS = """
+a about above after again against all am an and any are aren as at be because been before being below
+between both but by can cannot could couldn did didn do does doesn doing don down during each few for
+from further get got had has have having he her here hers herself him himself his how i if in into is
+isn it its itself just let me more most my myself no nor not now of off on once only or other ought our
+ours ourselves out over own please same shall she should so some such than that the their theirs them
+themselves then there these they this those through to too under until up very was wasn we were weren
+what when where which while who whom why will with won would you your yours yourself yourselves hi
+hello hey thanks thank ok okay yes tell know want need like also still much many one really u ur pls
+plz there any anything something possible able way long take takes took
+"""
+_ARABIC_STOPWORDS = """
+من في على إلى الى عن ما ماذا هل كيف متى أين اين لماذا لم لن لا كم هو هي هم هن أنا انا أنت انت أنتم انتم
+نحن هذا هذه ذلك تلك هنا هناك التي الذي الذين اللذين اللتين و أو او ثم بل لكن إن ان أن كان كانت يكون
+تكون قد مع كل بعد قبل عند عندي عندكم لدي لديكم لديك أي اي ايضا أيضا بين حتى إذا اذا لو يا مرحبا شكرا
+يمكن يمكنني ممكن أريد اريد أود اود منكم عنكم لكم لي لنا به بها فيه فيها عليه عليها منه منها له لها
+غير سوف كذلك فقط جدا الان الآن ماهو ماهي وش ايش إيش شو هي هو
+عايز عاوز عايزه ابغى ابغي ابي أبي بدي ينفع ممكن حاجه حاجة ده دي دا كده كدا ايه إيه امتى إمتى ازاي إزاي
+فين وين بالظبط بالضبط طيب لو سمحت بس يعني اللي الي كام قد ليه هل مده يستغرق تستغرق بياخد ياخد
+"""
+
+# Groups of words meaning the same thing (English, Arabic, dialect). Each word is stemmed like the
+# text it is compared with, so inflected forms need not be listed.
+LEXICON: tuple[tuple[str, ...], ...] = (
+    ("ship", "shipping", "delivery", "deliver", "شحن", "توصيل", "يوصل", "يصل"),
+    ("return", "returns", "ارجاع", "استرجاع", "ارجع", "رجع"),
+    ("refund", "refunds", "استرداد", "استرجاع", "فلوس"),
+    ("exchange", "replace", "replacement", "change", "استبدال", "تغيير", "تبديل", "تغير"),
+    ("price", "cost", "fee", "fees", "charge", "much", "سعر", "تكلفه", "رسوم", "بكام", "بكم", "تكلف"),
+    ("pay", "payment", "دفع", "ادفع", "الدفع"),
+    ("installment", "instalment", "monthly", "تقسيط", "قسط", "اقسط", "اقساط", "تقسيطه"),
+    ("card", "cards", "بطاقه", "بطاقات", "كارت"),
+    ("cash", "نقدا", "نقدي", "كاش", "نقود"),
+    ("warranty", "guarantee", "ضمان"),
+    ("open", "opening", "hours", "تفتح", "يفتح", "مواعيد", "بتفتح", "تفتحون"),
+    ("close", "closing", "تغلق", "يقفل"),
+    ("time", "وقت", "موعد", "ميعاد"),
+    ("day", "days", "يوم", "ايام", "يوما"),
+    ("week", "اسبوع"),
+    ("month", "months", "شهر", "شهرا", "اشهر"),
+    ("year", "years", "سنه", "سنوات", "عام"),
+    ("branch", "branches", "store", "stores", "shop", "فرع", "فروع", "محل", "فروعكم"),
+    ("address", "location", "located", "عنوان", "موقع", "مكان", "تقع"),
+    ("phone", "mobile", "smartphone", "هاتف", "موبايل", "جوال", "تليفون"),
+    ("screen", "display", "شاشه"),
+    ("repair", "fix", "اصلاح", "صيانه", "تصليح"),
+    ("laptop", "notebook", "لابتوب"),
+    ("tv", "television", "تلفزيون", "تليفزيون", "تلفاز"),
+    ("install", "installation", "تركيب"),
+    ("free", "مجانا", "مجاني", "ببلاش"),
+    ("discount", "offer", "خصم", "تخفيض"),
+    ("student", "students", "طالب", "طلاب"),
+    ("gift", "هدايا", "هديه"),
+    ("loyalty", "ولاء"),
+    ("point", "points", "نقطه", "نقاط"),
+    ("complaint", "complain", "شكوى", "شكاوى", "اشتكي", "اشتكى"),
+    ("customer", "customers", "عملاء", "عميل"),
+    ("number", "رقم"),
+    ("call", "contact", "اتصل", "اكلم", "كلم"),
+    ("used", "second-hand", "مستعمل", "مستعمله"),
+    ("new", "جديد", "جديده"),
+    ("express", "fast", "quick", "سريع"),
+    ("order", "طلب", "اوردر"),
+    ("deposit", "عربون", "مقدم"),
+    ("pre-order", "preorder", "مسبق"),
+    ("extend", "extension", "extra", "تمديد", "مد"),
+    ("appointment", "موعد", "ميعاد", "معاد"),
+    ("book", "booking", "reserve", "حجز", "احجز"),
+    ("cancel", "cancellation", "الغاء", "الغي", "لغيت", "الغيت"),
+    ("insurance", "insurer", "تامين"),
+    ("company", "companies", "corporate", "شركه", "شركات"),
+    ("fast", "fasting", "صيام", "صائم"),
+    ("hour", "hours", "ساعه", "ساعات"),
+    ("blood", "دم"),
+    ("test", "tests", "analysis", "lab", "laboratory", "تحليل", "تحاليل", "معمل"),
+    ("sugar", "glucose", "سكر"),
+    ("water", "ماء", "مياه"),
+    ("result", "results", "نتيجه", "نتائج"),
+    ("child", "children", "kid", "kids", "pediatric", "pediatrics", "اطفال", "طفل", "ابني"),
+    ("age", "old", "عمر", "سن"),
+    ("vaccine", "vaccination", "vaccines", "تطعيم", "تطعيمات", "لقاح"),
+    ("flu", "influenza", "انفلونزا"),
+    ("chickenpox", "جديري"),
+    ("dental", "teeth", "tooth", "dentist", "اسنان"),
+    ("cleaning", "clean", "تنظيف"),
+    ("whitening", "whiten", "تبييض"),
+    ("skin", "dermatology", "جلديه", "جلد"),
+    ("hair", "شعر"),
+    ("parking", "park", "موقف", "جراج", "ركن"),
+    ("doctor", "doctors", "physician", "طبيب", "دكتور", "اطباء", "الدكتور"),
+    ("visit", "زياره", "يزور", "يزورني"),
+    ("home", "house", "منزل", "بيت", "البيت"),
+    ("prescription", "روشته", "وصفه"),
+    ("report", "reports", "تقرير", "تقارير"),
+    ("video", "online", "فيديو"),
+    ("consultation", "استشاره", "كشف"),
+    ("emergency", "طوارئ"),
+    ("ambulance", "اسعاف"),
+    ("x-ray", "xray", "اشعه"),
+    ("mri", "رنين"),
+    ("physiotherapy", "physio", "physical", "علاج", "طبيعي"),
+    ("session", "sessions", "جلسه", "جلسات"),
+    ("package", "bundle", "باقه"),
+    ("check-up", "checkup", "فحص", "شامل"),
+    ("women", "gynecology", "نساء"),
+    ("pregnancy", "حمل"),
+    ("wheelchair", "كرسي"),
+    ("sick", "مرضيه"),
+    ("leave", "اجازه"),
+    ("language", "languages", "لغه", "لغات"),
+    ("english", "انجليزيه", "انجليزي"),
+    ("french", "فرنسيه", "فرنساوي"),
+    ("arabic", "عربيه", "عربي"),
+    ("ramadan", "رمضان"),
+    ("friday", "جمعه"),
+    ("cairo", "قاهره"),
+    ("alexandria", "اسكندريه"),
+    ("kuwait", "كويت"),
+    ("saudi", "سعوديه"),
+    ("customs", "جمارك"),
+    ("invoice", "receipt", "فاتوره", "ايصال"),
+    ("tax", "ضريبه", "ضريبي"),
+    ("account", "حساب"),
+    ("password", "باسورد", "سر"),
+    ("privacy", "personal", "خصوصيه", "بيانات"),
+)
+
+
+def _stem_english(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 5 and word.endswith("ing"):
+        word = word[:-3]
+    elif len(word) > 4 and word.endswith("ed"):
+        word = word[:-2]
+    elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiouls":
+        word = word[:-1]  # shipp → ship
+    return word
+
+
+_ARTICLE_PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال")
+
+
+def _stem_arabic(word: str) -> str:
+    for prefix in _ARTICLE_PREFIXES:
+        if word.startswith(prefix) and len(word) - len(prefix) >= 2:
+            word = word[len(prefix) :]
+            break
+    if len(word) >= 5 and word.endswith("ات"):
+        word = word[:-2]
+    elif len(word) >= 6 and word.endswith(("ون", "ين")):
+        word = word[:-2]
+    return word
+
+
+def stem(word: str) -> str:
+    """Light stemming of one normalised word: English suffixes, Arabic articles and plural endings."""
+    if word.isdigit():
+        return word
+    return _stem_arabic(word) if _ARABIC_LETTERS.search(word) else _stem_english(word)
+
+
+def words(text: str) -> list[str]:
+    """The stemmed, normalised words of ``text`` (stopwords kept; single letters dropped)."""
+    return [stem(w) for w in _WORD.findall(normalize_for_search(text)) if len(w) > 1 or w.isdigit()]
+
+
+STOPWORDS = frozenset(words(_ENGLISH_STOPWORDS + " " + _ARABIC_STOPWORDS))
+
+
+def content_terms(text: str) -> list[str]:
+    """The meaningful stemmed terms of ``text`` in order of appearance, without repeats."""
+    return list(dict.fromkeys(w for w in words(text) if w not in STOPWORDS))
+
+
+def search_document(text: str) -> str:
+    """What the full-text index stores for a chunk: its stemmed, normalised words."""
+    return " ".join(words(text))
+
+
+@lru_cache(maxsize=1)
+def _synonyms() -> dict[str, frozenset[str]]:
+    table: dict[str, set[str]] = {}
+    for group in LEXICON:
+        stems = {s for phrase in group for s in words(phrase)}
+        for item in stems:
+            table.setdefault(item, set()).update(stems)
+    return {key: frozenset(value - {key}) for key, value in table.items()}
+
+
+def equivalents(term: str) -> frozenset[str]:
+    """Other stemmed words that mean ``term`` (other language or dialect), from the lexicon."""
+    return _synonyms().get(term, frozenset())
+
+
+def is_arabic(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return bool(letters) and sum(1 for c in letters if "\u0600" <= c <= "\u06ff") * 2 >= len(letters)
