@@ -109,6 +109,10 @@ async def _ask(container: AsyncContainer, session: ChatSession, config: BotConfi
                 streamed += item
         assert result is not None
         await (await scope.get(SaveReply))(plan, result)
+    import os, pickle
+    if os.environ.get("QA_DUMP"):
+        with open(os.environ["QA_DUMP"], "ab") as f:
+            pickle.dump((text, plan.prompt, [s.entry_id for s in plan.sources]), f)
     return [s.entry_id for s in plan.sources], result, streamed
 
 

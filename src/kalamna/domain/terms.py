@@ -25,7 +25,8 @@ ours ourselves out over own please same shall she should so some such than that 
 themselves then there these they this those through to too under until up very was wasn we were weren
 what when where which while who whom why will with won would you your yours yourself yourselves hi
 hello hey thanks thank ok okay yes tell know want need like also still much many one really u ur pls
-plz there any anything something possible able way long take takes took
+plz there any anything something possible able way long take takes took give gives buy buying bought
+come comes see sees work works working make makes go goes use using wat whats wats located find time
 """
 _ARABIC_STOPWORDS = """
 من في على إلى الى عن ما ماذا هل كيف متى أين اين لماذا لم لن لا كم هو هي هم هن أنا انا أنت انت أنتم انتم
@@ -35,12 +36,13 @@ _ARABIC_STOPWORDS = """
 غير سوف كذلك فقط جدا الان الآن ماهو ماهي وش ايش إيش شو هي هو
 عايز عاوز عايزه ابغى ابغي ابي أبي بدي ينفع ممكن حاجه حاجة ده دي دا كده كدا ايه إيه امتى إمتى ازاي إزاي
 فين وين بالظبط بالضبط طيب لو سمحت بس يعني اللي الي كام قد ليه هل مده يستغرق تستغرق بياخد ياخد
+تقع يقع عنده عندها اجيب اجيبه اجيبها
 """
 
 # Groups of words meaning the same thing (English, Arabic, dialect). Each word is stemmed like the
 # text it is compared with, so inflected forms need not be listed.
 LEXICON: tuple[tuple[str, ...], ...] = (
-    ("ship", "shipping", "delivery", "deliver", "شحن", "توصيل", "يوصل", "يصل"),
+    ("ship", "shipping", "delivery", "deliver", "arrive", "arrives", "شحن", "توصيل", "يوصل", "يصل"),
     ("return", "returns", "ارجاع", "استرجاع", "ارجع", "رجع"),
     ("refund", "refunds", "استرداد", "استرجاع", "فلوس"),
     ("exchange", "replace", "replacement", "change", "استبدال", "تغيير", "تبديل", "تغير"),
@@ -114,7 +116,7 @@ LEXICON: tuple[tuple[str, ...], ...] = (
     ("consultation", "استشاره", "كشف"),
     ("emergency", "طوارئ"),
     ("ambulance", "اسعاف"),
-    ("x-ray", "xray", "اشعه"),
+    ("x-ray", "xray", "scan", "scans", "اشعه"),
     ("mri", "رنين"),
     ("physiotherapy", "physio", "physical", "علاج", "طبيعي"),
     ("session", "sessions", "جلسه", "جلسات"),
@@ -141,6 +143,20 @@ LEXICON: tuple[tuple[str, ...], ...] = (
     ("account", "حساب"),
     ("password", "باسورد", "سر"),
     ("privacy", "personal", "خصوصيه", "بيانات"),
+    ("bank", "banks", "بنك", "بنوك"),
+    ("available", "متاح", "متاحه", "متوفر", "متوفره", "تتوفر", "يتوفر"),
+    ("value", "values", "worth", "قيمه", "قيم"),
+    ("sell", "sale", "بيع", "نبيع", "تبيعون", "يبيع"),
+    ("device", "devices", "اجهزه", "جهاز"),
+    ("product", "products", "item", "items", "منتج", "منتجات"),
+    ("clinic", "clinics", "عياده", "عيادات"),
+    ("patient", "patients", "مريض", "مرضى"),
+    ("medical", "طبي", "طبيه"),
+    ("claim", "reimburse", "reimbursed", "reimbursement", "تعويض", "مطالبه"),
+    ("ten", "10", "عشر", "عشره"),
+    ("two", "2", "اثنين", "اتنين"),
+    ("three", "3", "ثلاث", "ثلاثه", "تلات"),
+    ("year", "years", "سنه", "سنين", "سنوات"),
 )
 
 
@@ -167,9 +183,11 @@ def _stem_arabic(word: str) -> str:
             word = word[len(prefix) :]
             break
     if len(word) >= 5 and word.endswith("ات"):
-        word = word[:-2]
+        word = word[:-2]  # sound feminine plural: بطاقات → بطاق, like بطاقة → بطاق
     elif len(word) >= 6 and word.endswith(("ون", "ين")):
         word = word[:-2]
+    elif len(word) >= 4 and word.endswith("ه"):
+        word = word[:-1]  # ta marbuta (already folded to heh): طبية → طبي
     return word
 
 
@@ -208,11 +226,32 @@ def _synonyms() -> dict[str, frozenset[str]]:
     return {key: frozenset(value - {key}) for key, value in table.items()}
 
 
+_CLITICS = "وبلفكتين"  # one-letter prefixes: and, with, for, so, like; present-tense verb prefixes
+
+
+def variants(term: str) -> frozenset[str]:
+    """``term`` and, for an Arabic word with a one-letter prefix, the word without it (``بيوم`` →
+    ``يوم``, ``لارجاع`` → ``ارجاع``, ``تشحنون`` → ``شحن``)."""
+    if len(term) >= 4 and term[0] in _CLITICS and _ARABIC_LETTERS.match(term):
+        return frozenset({term, stem(term[1:])})
+    return frozenset({term})
+
+
 def equivalents(term: str) -> frozenset[str]:
-    """Other stemmed words that mean ``term`` (other language or dialect), from the lexicon."""
-    return _synonyms().get(term, frozenset())
+    """Other stemmed words that mean ``term`` (other language or dialect), from the lexicon, with
+    the prefix-less variant of an Arabic word."""
+    table = _synonyms()
+    found: set[str] = set()
+    for variant in variants(term):
+        found |= table.get(variant, frozenset()) | {variant}
+    return frozenset(found - {term})
 
 
 def is_arabic(text: str) -> bool:
     letters = [c for c in text if c.isalpha()]
     return bool(letters) and sum(1 for c in letters if "\u0600" <= c <= "\u06ff") * 2 >= len(letters)
+
+
+def guess_language(text: str) -> str:
+    """``"ar"`` for text mostly in Arabic script, else ``"en"`` (enough to pick a fallback message)."""
+    return "ar" if is_arabic(text) else "en"

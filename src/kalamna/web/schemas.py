@@ -127,6 +127,7 @@ class BotConfigOut(msgspec.Struct):
     suggested_questions: list[str]
     widget: WidgetOut
     updated_at: datetime
+    fallback_messages: dict[str, str] = {}
 
     @classmethod
     def of(cls, config: BotConfig) -> BotConfigOut:
@@ -148,6 +149,7 @@ class BotConfigOut(msgspec.Struct):
                 allowed_origins=list(config.widget.allowed_origins),
             ),
             updated_at=config.updated_at,
+            fallback_messages=dict(config.fallback_messages),
         )
 
 

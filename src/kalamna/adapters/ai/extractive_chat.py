@@ -39,7 +39,7 @@ _COMPANION_RATIO = 0.5  # a further sentence of the same source joins if it scor
 _CLOSE_RATIO = 0.9  # … and adds a question term, or scores at least this much of it
 # Abstention: the best sentence must cover at least this share of the question's meaningful terms,
 # weighted by rarity (terms that no source mentions weigh the most). Measured on tests/quality.
-MIN_COVERAGE = 0.5
+MIN_COVERAGE = 0.45
 _TITLE_CREDIT = 0.5  # a question term found only in the source's title counts half
 _QUANTITY_QUESTION = re.compile(
     r"\b(?:how (?:long|much|many|soon|fast|early|late)|when|what time|what age|until|price|cost|fee)\b"
@@ -48,6 +48,7 @@ _QUANTITY_QUESTION = re.compile(
 )
 _QUANTITY = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|ten|twelve|free|noon|midnight)\b|مجان|ساعة|يوم|أيام|شهر", re.IGNORECASE)
 _QUANTITY_BONUS = 1.25  # "how long / how much / when" questions prefer a sentence that states one
+_NUMBER_WEIGHT = 0.3
 _RANK_STEP = 0.08  # each lower-ranked source's sentences lose this much (down to 0.6)
 
 
@@ -110,10 +111,16 @@ def _sentences(messages: Sequence[ChatMessage]) -> list[_Sentence]:
     return found
 
 
+_ARABIC_VERB_PREFIXES = "اتين"  # present tense: أحصل / تحصل / يحصل / نحصل
+
+
 def _near(a: str, b: str) -> bool:
-    """One edit apart (insert, delete, substitute or swap two letters): typos of longer words."""
-    if abs(len(a) - len(b)) > 1 or min(len(a), len(b)) < 4 or a[0] != b[0]:
+    """One edit apart (insert, delete, substitute or swap two letters): typos of longer words; for
+    Arabic also another present-tense prefix (أحصل / تحصل)."""
+    if abs(len(a) - len(b)) > 1 or min(len(a), len(b)) < 4:
         return False
+    if a[0] != b[0]:
+        return len(a) == len(b) and a[1:] == b[1:] and a[0] in _ARABIC_VERB_PREFIXES and b[0] in _ARABIC_VERB_PREFIXES
     if len(a) == len(b):
         diff = [i for i in range(len(a)) if a[i] != b[i]]
         return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
@@ -130,6 +137,8 @@ def _alternatives(question: list[str], vocabulary: set[str]) -> dict[str, frozen
     found: dict[str, frozenset[str]] = {}
     for term in question:
         options = {term, *terms.equivalents(term)}
+        if term.endswith("in") and term.isascii():
+            options.add(terms.stem(term + "g"))  # "parkin" for "parking"
         if not options & vocabulary and not term.isdigit():
             options |= {word for word in vocabulary if _near(term, word)}
         found[term] = frozenset(options)
@@ -148,8 +157,11 @@ def extract_answer(messages: Sequence[ChatMessage]) -> str:
     vocabulary = {t for s in sentences for t in s.terms | s.title_terms}
     options = _alternatives(question, vocabulary)
     total = len(sentences)
+    # Rarity: a term few sentences have weighs more; one that none has weighs the most (the
+    # question is about something the sources do not mention). A number weighs little.
     weight = {
-        term: math.log(1 + total / max(1, sum(1 for s in sentences if options[term] & s.terms)))
+        term: math.log(1 + total / (0.5 + sum(1 for s in sentences if options[term] & s.terms)))
+        * (_NUMBER_WEIGHT if term.isdigit() else 1.0)
         for term in question
     }
     question_weight = sum(weight.values())

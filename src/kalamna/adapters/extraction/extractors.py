@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+import unicodedata
 import zipfile
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -50,9 +51,48 @@ def tidy(text: str) -> str:
 
 
 def pdf_text(data: bytes) -> tuple[str, int]:
-    """Text of each page (pypdf), pages separated by a blank line. A page that fails to parse is
-    skipped; a document where every page fails is unreadable."""
-    from pypdf import PdfReader  # imported here: only the sandbox child pays for it
+    """Text of each page, pages separated by a blank line, NFKC-normalised (presentation forms →
+    letters). PDFium (pypdfium2) first: it returns right-to-left text in logical order (pypdf gives
+    shaped Arabic as visual runs in reverse order, numbers moved: replies then quote sentences
+    backwards); pypdf when PDFium cannot open the file. A page that fails to parse is skipped; a
+    document where every page fails is unreadable."""
+    try:
+        text, pages = _pdfium_text(data)
+    except UnreadableDocument:
+        raise
+    except Exception:
+        text, pages = _pypdf_text(data)
+    return unicodedata.normalize("NFKC", text), pages
+
+
+def _pdfium_text(data: bytes) -> tuple[str, int]:
+    import pypdfium2  # imported here: only the sandbox child pays for it
+
+    try:
+        document = pypdfium2.PdfDocument(data)
+    except pypdfium2.PdfiumError as error:
+        if "password" in str(error).lower():
+            raise UnreadableDocument("The PDF is password-protected.") from error
+        raise
+    try:
+        texts: list[str] = []
+        failures = 0
+        count = len(document)
+        for index in range(count):
+            try:
+                page = document[index]
+                texts.append(page.get_textpage().get_text_range())
+            except Exception:
+                failures += 1
+        if count and failures == count:
+            raise UnreadableDocument("No page of the PDF could be read.")
+        return "\n\n".join(text.strip() for text in texts), count
+    finally:
+        document.close()
+
+
+def _pypdf_text(data: bytes) -> tuple[str, int]:
+    from pypdf import PdfReader
 
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)

@@ -34,6 +34,7 @@ from kalamna.domain.bot_config import BotConfig
 from kalamna.domain.chat import ChatMessage, ChatSession, MessageRole, ReplyOutcome, SourceRef, check_message
 from kalamna.domain.errors import LlmUnavailable
 from kalamna.domain.ids import new_id
+from kalamna.domain.terms import guess_language
 from kalamna.ports.ai import ChatModel
 from kalamna.ports.chat import ChatRepository
 from kalamna.ports.repositories import OrganizationRepository, UnitOfWork
@@ -133,7 +134,7 @@ class PrepareAnswer:
             "session_id": session.id,
             "organization_id": session.organization_id,
             "question": question,
-            "fallback_message": config.fallback_message,
+            "fallback_message": config.fallback_for(guess_language(text)),
             "temperature": config.temperature,
             "max_tokens": config.max_answer_tokens,
             "started": started,
