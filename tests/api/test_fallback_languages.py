@@ -13,11 +13,14 @@ ARABIC_FALLBACK = "عذراً، لم أجد إجابة لسؤالك. اترك ر
 
 
 async def test_the_fallback_follows_the_customers_language(
-    live_client: AsyncTestClient, shop: dict[str, Any]  # noqa: F811
+    live_client: AsyncTestClient,
+    shop: dict[str, Any],  # noqa: F811
 ) -> None:
     org = shop["owner"].organization_id
     url = f"/api/v1/orgs/{org}/config"
-    updated = await live_client.put(url, json={"fallback_messages": {"ar": ARABIC_FALLBACK}}, headers=shop["owner"].auth)
+    updated = await live_client.put(
+        url, json={"fallback_messages": {"ar": ARABIC_FALLBACK}}, headers=shop["owner"].auth
+    )
     assert updated.status_code == 200, updated.text
     config = (await live_client.get(url, headers=shop["owner"].auth)).json()
     assert config["fallback_messages"] == {"ar": ARABIC_FALLBACK}
@@ -42,11 +45,12 @@ async def test_the_fallback_follows_the_customers_language(
     )
     events = parse_sse(streamed.text)
     assert "".join(data["text"] for name, data in events if name == "delta") == ARABIC_FALLBACK
-    assert [data for name, data in events if name == "done"][0]["reply"]["content"] == ARABIC_FALLBACK
+    assert next(data for name, data in events if name == "done")["reply"]["content"] == ARABIC_FALLBACK
 
 
 async def test_fallback_messages_are_validated(
-    live_client: AsyncTestClient, shop: dict[str, Any]  # noqa: F811
+    live_client: AsyncTestClient,
+    shop: dict[str, Any],  # noqa: F811
 ) -> None:
     url = f"/api/v1/orgs/{shop['owner'].organization_id}/config"
     for bad in ({"Arabic!": "x"}, {"ar": "   "}, {"ar": 5}):

@@ -212,8 +212,7 @@ SHOP: list[Entry] = [
     Entry(
         "newsletter",
         "Newsletter",
-        "Subscribe to our newsletter at the bottom of the home page to receive weekly offers every "
-        "Thursday.",
+        "Subscribe to our newsletter at the bottom of the home page to receive weekly offers every Thursday.",
         kind="html",
     ),
 ]
@@ -228,8 +227,7 @@ CLINIC: list[Entry] = [
     Entry(
         "cancel",
         "إلغاء الموعد",
-        "يمكن إلغاء الموعد أو تغييره مجانا قبل 24 ساعة على الأقل. الإلغاء بعد ذلك يخصم 50% من رسوم "
-        "الكشف.",
+        "يمكن إلغاء الموعد أو تغييره مجانا قبل 24 ساعة على الأقل. الإلغاء بعد ذلك يخصم 50% من رسوم الكشف.",
     ),
     Entry(
         "hours",
@@ -362,8 +360,7 @@ CLINIC: list[Entry] = [
     Entry(
         "women",
         "عيادة النساء",
-        "# عيادة النساء\n\n"
-        "جميع أطباء عيادة النساء والتوليد من الطبيبات. متابعة الحمل متاحة بباقة شهرية.",
+        "# عيادة النساء\n\nجميع أطباء عيادة النساء والتوليد من الطبيبات. متابعة الحمل متاحة بباقة شهرية.",
         kind="html",
     ),
     Entry(
@@ -430,7 +427,11 @@ SHOP_QUESTIONS: list[Q] = [
         [
             ("How many days do I have to return an unopened product?", "returns", ("14 days",)),
             ("When will I get my refund on my card?", "returns", ("5 to 7",)),
-            ("My new headphones stopped working after a week, can you replace them?", "exchange", ("30 days",)),
+            (
+                "My new headphones stopped working after a week, can you replace them?",
+                "exchange",
+                ("30 days",),
+            ),
             ("How long does delivery to Alexandria take?", "ship_local", ("3 to 5",)),
             ("How much is delivery for a small order?", "ship_local", ("60 EGP",)),
             ("Do you ship to Kuwait?", "ship_intl", ("Kuwait",)),
@@ -533,7 +534,13 @@ SHOP_QUESTIONS: list[Q] = [
         ],
     ),
     Q("How long does delivery to Cairo take?", "ship_local", ("2 working days",), "follow-up"),
-    Q("And to Saudi Arabia?", "ship_intl", ("7 to 10",), "follow-up", "How long does delivery to Cairo take?"),
+    Q(
+        "And to Saudi Arabia?",
+        "ship_intl",
+        ("7 to 10",),
+        "follow-up",
+        "How long does delivery to Cairo take?",
+    ),
     Q("What is the warranty on laptops?", "warranty_devices", ("2-year",), "follow-up"),
     Q(
         "and for headphones?",
@@ -580,7 +587,11 @@ CLINIC_QUESTIONS: list[Q] = [
             ("What are the clinic's opening hours?", "hours", ("8 am to 10 pm",)),
             ("What time does the lab open?", "hours", ("7 am",)),
             ("What are the hours during Ramadan?", "ramadan", ("10 am to 4 pm",)),
-            ("My insurer is not on your list, how do I get reimbursed?", "insurance_claims", ("itemised invoice",)),
+            (
+                "My insurer is not on your list, how do I get reimbursed?",
+                "insurance_claims",
+                ("itemised invoice",),
+            ),
             ("When will my blood test results be ready?", "results", ("24 hours",)),
             ("How long does a culture test take?", "results", ("3 to 5 days",)),
             ("Do you give the flu vaccine?", "vaccines", ("flu",)),

@@ -104,7 +104,6 @@ async def test_instructions_in_the_question_are_just_words() -> None:
     assert reply == NO_ANSWER_SENTINEL
 
 
-
 async def test_stream_yields_the_same_text_word_by_word_then_usage() -> None:
     prompt = messages("How long does a refund take?", ENGLISH)
     result = await MODEL.complete(prompt, temperature=0, max_tokens=200)

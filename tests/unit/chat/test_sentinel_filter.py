@@ -103,7 +103,11 @@ async def test_the_sentinel_alone_in_pieces_becomes_exactly_the_fallback() -> No
 async def test_a_real_answer_streams_unchanged() -> None:
     pieces = ["Refunds ", "take ", "5 ", "days", "."]
     streamed, result = await produce(pieces)
-    assert (streamed, result.text, result.outcome) == ("Refunds take 5 days.", "Refunds take 5 days.", ReplyOutcome.ANSWERED)
+    assert (streamed, result.text, result.outcome) == (
+        "Refunds take 5 days.",
+        "Refunds take 5 days.",
+        ReplyOutcome.ANSWERED,
+    )
 
 
 @pytest.mark.parametrize(

@@ -29,3 +29,12 @@ def test_pypdf_alone_would_reverse_the_runs() -> None:
     data = pdf_file(BODY)
     legacy = normalize_for_search(PdfReader(io.BytesIO(data)).pages[0].extract_text())
     assert normalize_for_search(SENTENCE) not in legacy
+
+
+def test_lines_the_pdf_wrapped_are_joined_back_into_their_sentence() -> None:
+    long_sentence = (
+        "Laptops and phones come with a two-year warranty that covers manufacturing defects, but "
+        "accidental damage such as cracked screens or water damage is not covered by it."
+    )
+    text, _ = pdf_text(pdf_file(f"Warranty\n\n{long_sentence}\n\nShort line."))
+    assert text.split("\n") == ["Warranty", long_sentence, "Short line."]

@@ -111,7 +111,9 @@ def test_headings_are_carried_into_their_chunks() -> None:
     chunks = TokenChunker(100, 10).chunk("Help Center", text)
     headers = [chunk.content.split("\n\n", 1)[0] for chunk in chunks]
     assert headers[0] == "Help Center\nBilling"  # the document's own "# Help Center" is not repeated
-    assert chunks[0].content.startswith("Help Center\nBilling\n\nWelcome.\n\nBilling fact 0")  # lead-in joined
+    assert chunks[0].content.startswith(
+        "Help Center\nBilling\n\nWelcome.\n\nBilling fact 0"
+    )  # lead-in joined
     billing = [chunk for chunk in chunks if "Billing fact" in chunk.content]
     assert len(billing) > 1
     assert all(chunk.content.startswith("Help Center\nBilling\n\n") for chunk in billing)

@@ -29,7 +29,10 @@ def test_the_main_element_is_the_page_when_there_is_one() -> None:
         "<p>Unopened items within 14 days.</p><footer>Updated May</footer></article></main>"
         "<div>Cookie notice</div></body>"
     )
-    assert extract_document("text/html", page.encode()).text == "# Returns\n\nUnopened items within 14 days.\n\nUpdated May"
+    assert (
+        extract_document("text/html", page.encode()).text
+        == "# Returns\n\nUnopened items within 14 days.\n\nUpdated May"
+    )
 
 
 def test_unclosed_elements_inside_hidden_ones_do_not_hide_the_rest() -> None:

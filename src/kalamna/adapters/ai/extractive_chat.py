@@ -46,7 +46,10 @@ _QUANTITY_QUESTION = re.compile(
     r"|(?:^|\s)(?:كم|بكم|بكام|متى|امتى|إمتى|قد ايه|قد إيه|سعر|تكلفة|رسوم|مدة|كام)(?:\s|$|؟)",
     re.IGNORECASE,
 )
-_QUANTITY = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|ten|twelve|free|noon|midnight)\b|مجان|ساعة|يوم|أيام|شهر", re.IGNORECASE)
+_QUANTITY = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|ten|twelve|free|noon|midnight)\b|مجان|ساعة|يوم|أيام|شهر",
+    re.IGNORECASE,
+)
 _QUANTITY_BONUS = 1.25  # "how long / how much / when" questions prefer a sentence that states one
 _NUMBER_WEIGHT = 0.3
 _RANK_STEP = 0.08  # each lower-ranked source's sentences lose this much (down to 0.6)
@@ -120,10 +123,20 @@ def _near(a: str, b: str) -> bool:
     if abs(len(a) - len(b)) > 1 or min(len(a), len(b)) < 4:
         return False
     if a[0] != b[0]:
-        return len(a) == len(b) and a[1:] == b[1:] and a[0] in _ARABIC_VERB_PREFIXES and b[0] in _ARABIC_VERB_PREFIXES
+        return (
+            len(a) == len(b)
+            and a[1:] == b[1:]
+            and a[0] in _ARABIC_VERB_PREFIXES
+            and b[0] in _ARABIC_VERB_PREFIXES
+        )
     if len(a) == len(b):
         diff = [i for i in range(len(a)) if a[i] != b[i]]
-        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+        return len(diff) == 1 or (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        )
     short, long_ = (a, b) if len(a) < len(b) else (b, a)
     i = 0
     while i < len(short) and short[i] == long_[i]:
@@ -193,14 +206,14 @@ def extract_answer(messages: Sequence[ChatMessage]) -> str:
     # Companions come from the same source and either add a question term the reply lacks so far
     # or score nearly as well as the best.
     chosen = [best]
-    covered = {term for term in question if options[term] & best.terms}
+    have = {term for term in question if options[term] & best.terms}
     for score, _, sentence in scored[1:]:
         if len(chosen) == _MAX_SENTENCES or score < best_score * _COMPANION_RATIO:
             break
-        adds = {term for term in question if options[term] & sentence.terms} - covered
+        adds = {term for term in question if options[term] & sentence.terms} - have
         if sentence.order[0] == best.order[0] and (adds or score >= best_score * _CLOSE_RATIO):
             chosen.append(sentence)
-            covered |= adds
+            have |= adds
     chosen.sort(key=lambda sentence: sentence.order)
     return " ".join(sentence.text for sentence in chosen)
 

@@ -81,7 +81,7 @@ def _pdfium_text(data: bytes) -> tuple[str, int]:
         for index in range(count):
             try:
                 page = document[index]
-                texts.append(page.get_textpage().get_text_range())
+                texts.append(_unwrap_lines(page.get_textpage().get_text_range()))
             except Exception:
                 failures += 1
         if count and failures == count:
@@ -89,6 +89,26 @@ def _pdfium_text(data: bytes) -> tuple[str, int]:
         return "\n\n".join(text.strip() for text in texts), count
     finally:
         document.close()
+
+
+_SENTENCE_END = (".", "!", "?", "؟", ":", "…", "۔", "؛")
+
+
+def _unwrap_lines(page: str) -> str:
+    """Join the lines a PDF wrapped: a line nearly as long as the page's longest that does not end a
+    sentence continues on the next line (else replies would quote half a sentence)."""
+    lines = page.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    longest = max((len(line.strip()) for line in lines), default=0)
+    out: list[str] = []
+    joining = False
+    for line in lines:
+        text = line.strip()
+        if joining and text:
+            out[-1] = out[-1] + " " + text
+        else:
+            out.append(text)
+        joining = len(text) >= max(40, 0.6 * longest) and not text.endswith(_SENTENCE_END)
+    return "\n".join(out)
 
 
 def _pypdf_text(data: bytes) -> tuple[str, int]:
@@ -251,7 +271,22 @@ _FURNITURE_ROLES = frozenset({"navigation", "banner", "contentinfo", "complement
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _MAIN = frozenset({"main", "article"})
 _VOID = frozenset(
-    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
+    {
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "param",
+        "source",
+        "track",
+        "wbr",
+    }
 )
 _PARAGRAPH_BLOCKS = frozenset(
     {"p", "div", "section", "article", "main", "header", "footer", "aside", "nav", "blockquote"}
@@ -371,6 +406,5 @@ def html_text(markup: str) -> str:
     main = "".join(parser.main_parts)
     text = main if main.strip() else parser.text()
     return "\n".join(
-        "\t".join(" ".join(cell.split()) for cell in line.strip().split("\t"))
-        for line in text.split("\n")
+        "\t".join(" ".join(cell.split()) for cell in line.strip().split("\t")) for line in text.split("\n")
     )

@@ -128,7 +128,12 @@ class PgChunkIndex:
         params: dict[str, object] = {}
         if query is not None:
             groups = query.group_queries()
-            params = {"tsquery": query.any_of, "msm": query.minimum, "ngroups": len(groups)}
+            params = {
+                "tsquery": query.any_of,
+                "prefilter": query.prefilter,
+                "msm": query.minimum,
+                "ngroups": len(groups),
+            }
             params |= {f"g{i}": g for i, g in enumerate(groups)}
             matched = " + ".join(
                 f"(c.search_vector @@ to_tsquery('simple', :g{i}))::int" for i in range(len(groups))
@@ -138,15 +143,15 @@ class PgChunkIndex:
                     SELECT c.id, ts_rank_cd(c.search_vector, to_tsquery('simple', :tsquery), 32) AS rank,
                            ({matched}) AS matched
                     FROM knowledge_chunks c
-                    WHERE c.organization_id = :org AND c.search_vector @@ to_tsquery('simple', :tsquery)
+                    WHERE c.organization_id = :org AND c.search_vector @@ to_tsquery('simple', :prefilter)
                 ) m
                 WHERE matched >= :msm
                 ORDER BY matched DESC, rank DESC LIMIT {CANDIDATES}
             )"""
-            keyword = "f.matched::float / :ngroups"
+            keyword_sql = "f.matched::float / :ngroups"
         else:
             fts = "fts AS (SELECT NULL::uuid AS id, 0.0::float AS rank, 0 AS matched WHERE false)"
-            keyword = "0.0"
+            keyword_sql = "0.0"
         statement = text(
             f"""
             WITH vec AS (
@@ -160,7 +165,7 @@ class PgChunkIndex:
             {fts},
             fts_r AS (SELECT id, rank, matched, row_number() OVER (ORDER BY matched DESC, rank DESC) AS r FROM fts),
             fused AS (
-                SELECT COALESCE(v.id, f.id) AS id, v.sim, COALESCE({keyword}, 0.0) AS rank,
+                SELECT COALESCE(v.id, f.id) AS id, v.sim, COALESCE({keyword_sql}, 0.0) AS rank,
                        COALESCE(1.0 / ({RRF_K} + v.r), 0) + COALESCE(1.0 / ({RRF_K} + f.r), 0) AS rrf
                 FROM vec_r v FULL OUTER JOIN fts_r f ON v.id = f.id
             )

@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from uuid import UUID
 
+from kalamna.application.chat.condense import search_in_conversation
 from kalamna.application.chat.prompt import (
     NO_ANSWER_SENTINEL,
     BotPersona,
@@ -26,7 +27,6 @@ from kalamna.application.chat.prompt import (
     PromptPassage,
     is_no_answer,
 )
-from kalamna.application.chat.condense import search_in_conversation
 from kalamna.application.knowledge.retrieval import BuildContext, SearchKnowledge
 from kalamna.domain.ai import ChatMessage as ModelMessage
 from kalamna.domain.ai import ChatUsage
@@ -139,7 +139,9 @@ class PrepareAnswer:
             "max_tokens": config.max_answer_tokens,
             "started": started,
         }
-        found = await search_in_conversation(self._search, session.organization_id, text, history, config.top_k)
+        found = await search_in_conversation(
+            self._search, session.organization_id, text, history, config.top_k
+        )
         hits = [h for h in found if h.score >= config.min_score]
         if not hits:
             await self._uow.rollback()

@@ -111,8 +111,7 @@ class ChunkEntry(_Locked):
         if entry.source_type is SourceType.FILE:
             entry.content = text
         indexed = [
-            IndexedChunk(c.position, c.content, c.token_count, search_document(c.content))
-            for c in chunks
+            IndexedChunk(c.position, c.content, c.token_count, search_document(c.content)) for c in chunks
         ]
         await self._index.replace(entry, indexed)
         entry.chunked(
