@@ -255,3 +255,159 @@ def is_arabic(text: str) -> bool:
 def guess_language(text: str) -> str:
     """``"ar"`` for text mostly in Arabic script, else ``"en"`` (enough to pick a fallback message)."""
     return "ar" if is_arabic(text) else "en"
+
+
+# --- Arabizi (Arabic written in Latin letters and digits) -----------------------------------------
+
+_ARABIZI_DIGIT_WORD = re.compile(r"(?i)[235789][a-z]|[aeiou]2\b")
+_ARABIZI_MARKERS = frozenset(
+    [
+        "el",
+        "fein",
+        "feen",
+        "fen",
+        "ezay",
+        "ezzay",
+        "emta",
+        "imta",
+        "3ayez",
+        "3ayza",
+        "aayez",
+        "kam",
+        "bkam",
+        "bekam",
+        "ana",
+        "enta",
+        "enty",
+        "howa",
+        "heya",
+        "mesh",
+        "msh",
+        "mish",
+        "fi",
+        "fe",
+        "lel",
+        "bel",
+        "wel",
+        "ya3ni",
+        "keda",
+        "leh",
+        "eih",
+        "eh",
+        "ay",
+    ]
+)
+_ARABIZI_WORDS = {
+    "el": "ال",
+    "al": "ال",
+    "fein": "فين",
+    "feen": "فين",
+    "fen": "فين",
+    "kam": "كام",
+    "fi": "في",
+    "fe": "في",
+    "3la": "على",
+    "3ala": "على",
+    "ana": "انا",
+    "eh": "ايه",
+    "eih": "ايه",
+    "b": "ب",
+    "mesh": "مش",
+    "msh": "مش",
+    "leh": "ليه",
+    "ezay": "ازاي",
+    "emta": "امتى",
+}
+_ARABIZI_LETTERS = (
+    ("sh", "ش"),
+    ("kh", "خ"),
+    ("gh", "غ"),
+    ("th", "ث"),
+    ("dh", "ذ"),
+    ("ee", "ي"),
+    ("ii", "ي"),
+    ("oo", "و"),
+    ("ou", "و"),
+    ("aa", "ا"),
+    ("2", "ق"),
+    ("3", "ع"),
+    ("5", "خ"),
+    ("6", "ط"),
+    ("7", "ح"),
+    ("8", "غ"),
+    ("9", "ص"),
+    ("b", "ب"),
+    ("t", "ت"),
+    ("g", "ج"),
+    ("j", "ج"),
+    ("h", "ه"),
+    ("d", "د"),
+    ("r", "ر"),
+    ("z", "ز"),
+    ("s", "س"),
+    ("f", "ف"),
+    ("q", "ق"),
+    ("k", "ك"),
+    ("l", "ل"),
+    ("m", "م"),
+    ("n", "ن"),
+    ("w", "و"),
+    ("y", "ي"),
+    ("i", "ي"),
+    ("u", "و"),
+    ("o", "و"),
+    ("v", "ف"),
+    ("p", "ب"),
+    ("c", "ك"),
+    ("x", "كس"),
+)
+
+
+def looks_like_arabizi(text: str) -> bool:
+    """Latin-script text with Arabizi digits inside words (``ta2seet``, ``3la``) or several Arabizi
+    words (``el``, ``fein``, ``kam``)."""
+    if not text.isascii():
+        return False
+    words_ = re.findall(r"[a-z0-9]+", text.lower())
+    return bool(_ARABIZI_DIGIT_WORD.search(text)) or sum(w in _ARABIZI_MARKERS for w in words_) >= 2
+
+
+def _arabizi_word(word: str) -> str:
+    if word in _ARABIZI_WORDS:
+        return _ARABIZI_WORDS[word]
+    out: list[str] = []
+    i = 0
+    while i < len(word):
+        if word[i] in "ae" and not word.startswith(
+            ("ee", "aa"), i
+        ):  # short vowels are not written; a final -a is ta marbuta or alef
+            if i == 0:
+                out.append("ا")
+            elif i == len(word) - 1 and word[i] == "a":
+                out.append("ه")
+            i += 1
+            continue
+        for latin, arabic in _ARABIZI_LETTERS:
+            if word.startswith(latin, i):
+                out.append(arabic)
+                i += len(latin)
+                break
+        else:
+            i += 1
+    return "".join(out)
+
+
+def arabizi_to_arabic(text: str) -> str:
+    """A rule-based Arabic reading of Arabizi, for retrieval and matching only (never shown):
+    ``ta8yeer el shasha b kam`` → ``تغيير الششه بكام``. Approximate by nature."""
+    words_ = re.findall(r"[a-z0-9]+", text.lower())
+    out: list[str] = []
+    glue = ""
+    for word in words_:
+        arabic = _arabizi_word(word)
+        if arabic in ("ال", "ب"):
+            glue += arabic  # el 3eyada → العياده, b kam → بكام
+            continue
+        out.append(glue + arabic)
+        glue = ""
+    return " ".join(out)

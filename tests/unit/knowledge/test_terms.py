@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from kalamna.domain.search_query import minimum_should_match, text_query
-from kalamna.domain.terms import content_terms, equivalents, guess_language, search_document, stem
+from kalamna.domain.terms import (
+    arabizi_to_arabic,
+    content_terms,
+    equivalents,
+    guess_language,
+    looks_like_arabizi,
+    search_document,
+    stem,
+)
 
 
 def test_arabic_light_stemming_joins_the_forms_of_a_word() -> None:
@@ -46,3 +54,12 @@ def test_the_customers_language_is_guessed_from_the_script() -> None:
     assert guess_language("هل تشحنون إلى الكويت؟") == "ar"
     assert guess_language("Do you ship to Kuwait?") == "en"
     assert guess_language("12345") == "en"
+
+
+def test_arabizi_gets_a_rule_based_arabic_reading() -> None:
+    assert looks_like_arabizi("ta8yeer el shasha b kam?")
+    assert looks_like_arabizi("el 3eyada fein?")
+    assert not looks_like_arabizi("Do you sell the PlayStation 5 or mp3 players?")
+    assert not looks_like_arabizi("هل تشحنون؟")
+    assert arabizi_to_arabic("ta8yeer el shasha b kam?") == "تغيير الششه بكام"
+    assert "تقسيت" in arabizi_to_arabic("el ta2seet 3la kam shahr")

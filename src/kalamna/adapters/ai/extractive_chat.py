@@ -162,6 +162,8 @@ def extract_answer(messages: Sequence[ChatMessage]) -> str:
     """The reply for ``messages``: one to three source sentences, or ``NO_ANSWER_SENTINEL`` when no
     sentence covers enough of the question (``MIN_COVERAGE``)."""
     question_text = read_question(messages)
+    if terms.looks_like_arabizi(question_text):
+        question_text = terms.arabizi_to_arabic(question_text)  # match its Arabic reading
     question = terms.content_terms(question_text)
     wants_quantity = bool(_QUANTITY_QUESTION.search(question_text))
     sentences = _sentences(messages)

@@ -1,7 +1,8 @@
 """Follow-ups: a short message after a question ("and for headphones?", "وخلال كم ساعة يصل؟") is
 searched twice — alone, and together with the customer's previous message — and the two result
 lists are fused by rank (reciprocal rank fusion), so the follow-up's own words lead and the previous
-question supplies the topic. Longer messages are searched alone."""
+question supplies the topic. Longer messages are searched alone. A message in Arabizi (Arabic in Latin
+letters and digits) is also searched in its rule-based Arabic reading, fused the same way."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from kalamna.application.knowledge.retrieval import SearchKnowledge
 from kalamna.domain.chat import ChatMessage, MessageRole
 from kalamna.domain.knowledge import SearchHit
 from kalamna.domain.search_query import RRF_K
-from kalamna.domain.terms import content_terms
+from kalamna.domain.terms import arabizi_to_arabic, content_terms, looks_like_arabizi
 
 FOLLOW_UP_TERMS = 3  # at most this many meaningful terms makes a message a possible follow-up
 _FOLLOW_UP_OPENING = re.compile(
@@ -48,9 +49,10 @@ def fuse(lists: Sequence[Sequence[SearchHit]], top_k: int) -> list[SearchHit]:
 async def search_in_conversation(
     search: SearchKnowledge, organization_id: UUID, text: str, history: Sequence[ChatMessage], top_k: int
 ) -> list[SearchHit]:
-    hits = await search(organization_id, text, top_k)
+    lists = [await search(organization_id, text, top_k)]
+    if looks_like_arabizi(text):  # Arabic in Latin letters: search its Arabic reading too
+        lists.append(await search(organization_id, arabizi_to_arabic(text), top_k))
     previous = follow_up_context(text, history)
-    if previous is None:
-        return hits
-    together = await search(organization_id, previous + "\n" + text, top_k)
-    return fuse([hits, together], top_k)
+    if previous is not None:
+        lists.append(await search(organization_id, previous + "\n" + text, top_k))
+    return lists[0] if len(lists) == 1 else fuse(lists, top_k)
