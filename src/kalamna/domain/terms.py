@@ -27,6 +27,7 @@ what when where which while who whom why will with won would you your yours your
 hello hey thanks thank ok okay yes tell know want need like also still much many one really u ur pls
 plz there any anything something possible able way long take takes took give gives buy buying bought
 come comes see sees work works working make makes go goes use using wat whats wats located find time
+colour color kind type
 """
 _ARABIC_STOPWORDS = """
 من في على إلى الى عن ما ماذا هل كيف متى أين اين لماذا لم لن لا كم هو هي هم هن أنا انا أنت انت أنتم انتم
