@@ -429,7 +429,8 @@ async def search_in(container: AsyncContainer, organization_id: UUID, query: str
 async def test_a_model_change_needs_a_rebuild_and_never_mixes_vector_spaces(settings, clean_state) -> None:  # type: ignore[no-untyped-def]
     jobs = MemoryJobQueue()
     model_a, model_b = ControlledEmbedder(), ControlledEmbedder(model="e5-small-renamed-for-tests")
-    question = "What time do you open?"  # no word in common with the text: only vectors can find it
+    # No word (nor lexicon equivalent) in common with the text: only vectors can find it.
+    question = "When can I come in to buy fresh bread?"
     async with (
         model_container(settings, model_a, jobs) as a,
         model_container(settings, model_b, jobs) as b,

@@ -10,6 +10,7 @@ from uuid import UUID
 from kalamna.domain.errors import InvalidInput
 
 _COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+_LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 
 DEFAULT_WELCOME = "Hi! I'm your assistant. Ask me anything about our products and services."
 DEFAULT_FALLBACK = (
@@ -55,6 +56,13 @@ class BotConfig:
     suggested_questions: list[str] = field(default_factory=list)
     widget: WidgetSettings = field(default_factory=WidgetSettings)
     handover: HandoverSettings = field(default_factory=HandoverSettings)
+    # Fallback message per customer language ({"ar": "…", "en": "…"}); ``fallback_message`` is the
+    # default for any other language.
+    fallback_messages: dict[str, str] = field(default_factory=dict)
+
+    def fallback_for(self, language: str) -> str:
+        """The fallback message in ``language`` when the bot has one, else the default."""
+        return self.fallback_messages.get(language.lower()) or self.fallback_message
 
     def validate(self) -> None:
         problems: list[dict[str, str]] = []
@@ -80,5 +88,12 @@ class BotConfig:
             bad("handover.after_fallbacks", "must be between 0 and 20")
         if not self.handover.message.strip():
             bad("handover.message", "must not be empty")
+        if len(self.fallback_messages) > 20:
+            bad("fallback_messages", "at most 20 languages")
+        for tag, message in self.fallback_messages.items():
+            if not _LANGUAGE_TAG.match(tag):
+                bad(f"fallback_messages.{tag}", "must be keyed by a language tag such as ar or en")
+            elif not message.strip() or len(message) > 1000:
+                bad(f"fallback_messages.{tag}", "must be 1 to 1000 characters")
         if problems:
             raise InvalidInput("Some settings are out of range.", extra={"fields": problems})

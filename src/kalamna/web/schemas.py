@@ -134,6 +134,7 @@ class BotConfigOut(msgspec.Struct):
     widget: WidgetOut
     handover: HandoverOut
     updated_at: datetime
+    fallback_messages: dict[str, str] = {}
 
     @classmethod
     def of(cls, config: BotConfig) -> BotConfigOut:
@@ -158,6 +159,7 @@ class BotConfigOut(msgspec.Struct):
                 config.handover.enabled, config.handover.after_fallbacks, config.handover.message
             ),
             updated_at=config.updated_at,
+            fallback_messages=dict(config.fallback_messages),
         )
 
 

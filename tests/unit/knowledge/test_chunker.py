@@ -110,7 +110,10 @@ def test_headings_are_carried_into_their_chunks() -> None:
     )
     chunks = TokenChunker(100, 10).chunk("Help Center", text)
     headers = [chunk.content.split("\n\n", 1)[0] for chunk in chunks]
-    assert headers[0] == "Help Center"  # the document's own "# Help Center" is not repeated
+    assert headers[0] == "Help Center\nBilling"  # the document's own "# Help Center" is not repeated
+    assert chunks[0].content.startswith(
+        "Help Center\nBilling\n\nWelcome.\n\nBilling fact 0"
+    )  # lead-in joined
     billing = [chunk for chunk in chunks if "Billing fact" in chunk.content]
     assert len(billing) > 1
     assert all(chunk.content.startswith("Help Center\nBilling\n\n") for chunk in billing)
@@ -159,3 +162,13 @@ def test_invalid_parameters_are_refused() -> None:
         TokenChunker(target_tokens=10)
     with pytest.raises(ValueError):
         TokenChunker(target_tokens=100, overlap_tokens=80)
+
+
+def test_a_tiny_lead_in_is_merged_into_the_next_section_never_a_chunk_of_its_own() -> None:
+    text = "Home\n\n# Delivery\n\nOrders inside Cairo arrive within two working days, others in five."
+    chunks = TokenChunker(100, 10).chunk("Delivery", text)
+    assert [chunk.content for chunk in chunks] == [
+        "Delivery\n\nHome\n\nOrders inside Cairo arrive within two working days, others in five."
+    ]
+    one_word = "# Shipping\n\nFast.\n\n# Returns\n\nUnopened products can be returned within 14 days."
+    assert len(TokenChunker(100, 10).chunk("Shop", one_word)) == 1

@@ -21,6 +21,7 @@ _ATX_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
 _CODE_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _BLANK_LINES = re.compile(r"\n[ \t]*\n\s*")
 _HEADING_SEPARATOR = " > "
+MIN_SECTION_TOKENS = 16  # a section body shorter than this is merged into its neighbour
 
 # Strength of the boundary in front of a piece: where a chunk may best end.
 _HARD_CUT, _CLAUSE, _SENTENCE, _PARAGRAPH = 0, 1, 2, 3
@@ -98,12 +99,43 @@ class TokenChunker:
             return []
         title_line = self._counter.truncate(" ".join(title.split()), self._target // 4)
         chunks: list[Chunk] = []
-        for section in _sections(text):
+        for section in self._merge_tiny(_sections(text), title_line):
             header = self._header(title_line, section.headings)
             for body in self._pack(header, section.body):
                 content = header + body
                 chunks.append(Chunk(content, self._counter.count(content), len(chunks)))
         return chunks
+
+    def _merge_tiny(self, sections: list[_Section], title_line: str) -> list[_Section]:
+        """A lead-in of a few tokens (text before the first heading, or under a heading that only
+        repeats the title) or a section body of one or two words is no passage of its own: such a
+        generic chunk is close to every query. It joins the next section (the previous one at the
+        end). A short section under its own heading ("Refunds: five days.") stays."""
+        title = normalize_for_search(title_line)
+
+        def tiny(section: _Section) -> bool:
+            lead_in = all(normalize_for_search(h) == title for h in section.headings)
+            return len(section.body.split()) < 3 or (
+                lead_in and self._counter.count(section.body) < MIN_SECTION_TOKENS
+            )
+
+        merged: list[_Section] = []
+        carry: _Section | None = None
+        for section in sections:
+            if carry is not None:
+                section = _Section(section.headings, carry.body + "\n\n" + section.body)
+                carry = None
+            if tiny(section):
+                carry = section
+                continue
+            merged.append(section)
+        if carry is not None:
+            if merged:
+                last = merged.pop()
+                merged.append(_Section(last.headings, last.body + "\n\n" + carry.body))
+            else:
+                merged.append(carry)
+        return merged
 
     def _header(self, title_line: str, headings: tuple[str, ...]) -> str:
         if headings and title_line and normalize_for_search(headings[0]) == normalize_for_search(title_line):

@@ -25,66 +25,39 @@ from kalamna.application.chat.prompt import (
     read_question,
     read_sources,
 )
+from kalamna.domain import terms
 from kalamna.domain.ai import ChatMessage, ChatResult, ChatUsage
 from kalamna.domain.text import normalize_for_search, split_sentences
 from kalamna.ports.ai import TokenCounter
 
 MODEL_NAME = "kalamna-extractive-v1"
 
-_ENGLISH_STOPWORDS = """
-a about above after again against all am an and any are aren as at be because been before being below
-between both but by can cannot could couldn did didn do does doesn doing don down during each few for
-from further get got had has have having he her here hers herself him himself his how i if in into is
-isn it its itself just let me more most my myself no nor not now of off on once only or other ought our
-ours ourselves out over own please same shall she should so some such than that the their theirs them
-themselves then there these they this those through to too under until up very was wasn we were weren
-what when where which while who whom why will with won would you your yours yourself yourselves hi
-hello hey thanks thank ok okay yes tell know want need like also still much many one really
-"""
-_ARABIC_STOPWORDS = """
-من في على إلى الى عن ما ماذا هل كيف متى أين اين لماذا لم لن لا كم هو هي هم هن أنا انا أنت انت أنتم انتم
-نحن هذا هذه ذلك تلك هنا هناك التي الذي الذين اللذين اللتين و أو او ثم بل لكن إن ان أن كان كانت يكون
-تكون قد مع كل بعد قبل عند عندي عندكم لدي لديكم لديك أي اي ايضا أيضا بين حتى إذا اذا لو يا مرحبا شكرا
-يمكن يمكنني ممكن أريد اريد أود اود منكم عنكم لكم لي لنا به بها فيه فيها عليه عليها منه منها له لها هناك
-غير سوف كذلك فقط جدا الان الآن ماهو ماهي وش ايش إيش شو
-"""
-
-_WORD = re.compile(r"\w+")
-_ARTICLE_PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال")
 _LIST_MARKER = re.compile(r"^\s*(?:[#>*•·\-–]+|\d{1,3}[.)])\s+")
+_TERMINAL = (".", "!", "…", "۔", ")", "»", '"', "”")
 _MAX_SENTENCES = 3
-_COMPANION_RATIO = 0.6  # a further sentence joins the reply if it scores at least this much of the best
-
-
-def _stem(word: str) -> str:
-    if word.isascii():
-        if len(word) > 5 and word.endswith("ing"):
-            return word[:-3]
-        if len(word) > 4 and word.endswith("ies"):
-            return word[:-3] + "y"
-        if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-            return word[:-1]
-        return word
-    for prefix in _ARTICLE_PREFIXES:
-        if word.startswith(prefix) and len(word) - len(prefix) >= 2:
-            word = word[len(prefix) :]
-            break
-    if len(word) >= 5 and word.endswith("ات"):
-        word = word[:-2]
-    return word
-
-
-def _terms(text: str) -> list[str]:
-    words = _WORD.findall(normalize_for_search(text))
-    return [_stem(word) for word in words if len(word) > 1 or word.isdigit()]
-
-
-_STOPWORDS = frozenset(_terms(_ENGLISH_STOPWORDS + " " + _ARABIC_STOPWORDS))
+_COMPANION_RATIO = 0.5  # a further sentence of the same source joins if it scores this much of the best
+_CLOSE_RATIO = 0.9  # … and adds a question term, or scores at least this much of it
+# Abstention: the best sentence must cover at least this share of the question's meaningful terms,
+# weighted by rarity (terms that no source mentions weigh the most). Measured on tests/quality.
+MIN_COVERAGE = 0.45
+_TITLE_CREDIT = 0.5  # a question term found only in the source's title counts half
+_QUANTITY_QUESTION = re.compile(
+    r"\b(?:how (?:long|much|many|soon|fast|early|late)|when|what time|what age|until|price|cost|fee)\b"
+    r"|(?:^|\s)(?:كم|بكم|بكام|متى|امتى|إمتى|قد ايه|قد إيه|سعر|تكلفة|رسوم|مدة|كام)(?:\s|$|؟)",
+    re.IGNORECASE,
+)
+_QUANTITY = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|ten|twelve|free|noon|midnight)\b|مجان|ساعة|يوم|أيام|شهر",
+    re.IGNORECASE,
+)
+_QUANTITY_BONUS = 1.25  # "how long / how much / when" questions prefer a sentence that states one
+_NUMBER_WEIGHT = 0.3
+_RANK_STEP = 0.08  # each lower-ranked source's sentences lose this much (down to 0.6)
 
 
 def content_terms(text: str) -> set[str]:
-    """The meaningful, normalised terms of ``text`` (stopwords removed)."""
-    return {term for term in _terms(text) if term not in _STOPWORDS}
+    """The meaningful, normalised, stemmed terms of ``text`` (stopwords removed)."""
+    return set(terms.content_terms(text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +65,9 @@ class _Sentence:
     order: tuple[int, int]
     text: str
     terms: frozenset[str]
+    title_terms: frozenset[str]
     words: int
+    answer_like: bool  # not a heading, a lead-in ("Our plans:") or an FAQ question line
 
 
 def _whole_sentences(text: str) -> list[str]:
@@ -107,53 +82,140 @@ def _whole_sentences(text: str) -> list[str]:
     return merged
 
 
+def _answer_like(text: str) -> bool:
+    stripped = text.rstrip()
+    if stripped.endswith(("?", "؟", ":")):
+        return False  # an FAQ question line, or a lead-in without its items
+    words = len(stripped.split())
+    return words >= 3 and (stripped.endswith(_TERMINAL) or words >= 6 or any(c.isdigit() for c in stripped))
+
+
 def _sentences(messages: Sequence[ChatMessage]) -> list[_Sentence]:
     found: list[_Sentence] = []
     seen: set[str] = set()
     for source_index, source in enumerate(read_sources(messages)):
+        title_terms = frozenset(content_terms(source.title))
         for sentence_index, raw in enumerate(_whole_sentences(source.text)):
             text = _LIST_MARKER.sub("", raw).strip()
             key = normalize_for_search(text)
-            if not text or key in seen:
+            if not text or key in seen or raw.lstrip().startswith("#"):
                 continue
             seen.add(key)
             found.append(
                 _Sentence(
-                    (source_index, sentence_index), text, frozenset(content_terms(text)), len(text.split())
+                    (source_index, sentence_index),
+                    text,
+                    frozenset(content_terms(text)),
+                    title_terms,
+                    len(text.split()),
+                    _answer_like(text),
                 )
             )
     return found
 
 
+_ARABIC_VERB_PREFIXES = "اتين"  # present tense: أحصل / تحصل / يحصل / نحصل
+
+
+def _near(a: str, b: str) -> bool:
+    """One edit apart (insert, delete, substitute or swap two letters): typos of longer words; for
+    Arabic also another present-tense prefix (أحصل / تحصل)."""
+    if abs(len(a) - len(b)) > 1 or min(len(a), len(b)) < 4:
+        return False
+    if a[0] != b[0]:
+        return (
+            len(a) == len(b)
+            and a[1:] == b[1:]
+            and a[0] in _ARABIC_VERB_PREFIXES
+            and b[0] in _ARABIC_VERB_PREFIXES
+        )
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        )
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    i = 0
+    while i < len(short) and short[i] == long_[i]:
+        i += 1
+    return short[i:] == long_[i + 1 :]
+
+
+def _alternatives(question: list[str], vocabulary: set[str]) -> dict[str, frozenset[str]]:
+    """Each question term with what may stand for it in the sources: lexicon equivalents (the other
+    language, dialect) and, for a term no source has, a source word one typo away."""
+    found: dict[str, frozenset[str]] = {}
+    for term in question:
+        options = {term, *terms.equivalents(term)}
+        if term.endswith("in") and term.isascii():
+            options.add(terms.stem(term + "g"))  # "parkin" for "parking"
+        if not options & vocabulary and not term.isdigit():
+            options |= {word for word in vocabulary if _near(term, word)}
+        found[term] = frozenset(options)
+    return found
+
+
 def extract_answer(messages: Sequence[ChatMessage]) -> str:
-    """The reply for ``messages``: one to three source sentences, or ``NO_ANSWER_SENTINEL``."""
-    question = content_terms(read_question(messages))
+    """The reply for ``messages``: one to three source sentences, or ``NO_ANSWER_SENTINEL`` when no
+    sentence covers enough of the question (``MIN_COVERAGE``)."""
+    question_text = read_question(messages)
+    if terms.looks_like_arabizi(question_text):
+        question_text = terms.arabizi_to_arabic(question_text)  # match its Arabic reading
+    question = terms.content_terms(question_text)
+    wants_quantity = bool(_QUANTITY_QUESTION.search(question_text))
     sentences = _sentences(messages)
     if not question or not sentences:
         return NO_ANSWER_SENTINEL
+    vocabulary = {t for s in sentences for t in s.terms | s.title_terms}
+    options = _alternatives(question, vocabulary)
     total = len(sentences)
+    # Rarity: a term few sentences have weighs more; one that none has weighs the most (the
+    # question is about something the sources do not mention). A number weighs little.
     weight = {
-        term: math.log(1 + total / max(1, sum(1 for s in sentences if term in s.terms))) for term in question
+        term: math.log(1 + total / (0.5 + sum(1 for s in sentences if options[term] & s.terms)))
+        * (_NUMBER_WEIGHT if term.isdigit() else 1.0)
+        for term in question
     }
     question_weight = sum(weight.values())
-    scored: list[tuple[float, _Sentence]] = []
+    scored: list[tuple[float, float, _Sentence]] = []
     for sentence in sentences:
-        shared = question & sentence.terms
+        covered = 0.0
+        shared = 0
+        for term in question:
+            if options[term] & sentence.terms:
+                covered += weight[term]
+                shared += 1
+            elif options[term] & sentence.title_terms:
+                covered += _TITLE_CREDIT * weight[term]
         if not shared:
             continue
-        coverage = sum(weight[term] for term in shared) / question_weight
-        density = len(shared) / max(1, len(sentence.terms))
-        short_penalty = 0.5 if sentence.words < 3 else 1.0  # headings and fragments answer nothing
-        scored.append(((coverage + 0.1 * density) * short_penalty, sentence))
+        coverage = covered / question_weight
+        density = shared / max(1, len(sentence.terms))
+        rank = max(0.6, 1.0 - _RANK_STEP * sentence.order[0])
+        bonus = _QUANTITY_BONUS if wants_quantity and _QUANTITY.search(sentence.text) else 1.0
+        scored.append(((coverage + 0.1 * density) * rank * bonus, coverage, sentence))
+    # Headings, lead-ins and FAQ question lines repeat the question without answering it.
+    scored = [item for item in scored if item[2].answer_like]
     if not scored:
         return NO_ANSWER_SENTINEL
-    # Headings and fragments ("Opening hours") repeat the question without answering it: use them only
-    # when no real sentence matches.
-    real = [item for item in scored if item[1].words >= 3]
-    scored = real or scored
-    scored.sort(key=lambda item: (-item[0], item[1].order))
-    best = scored[0][0]
-    chosen = [sentence for score, sentence in scored[:_MAX_SENTENCES] if score >= best * _COMPANION_RATIO]
+    scored.sort(key=lambda item: (-item[0], item[2].order))
+    best_score, best_coverage, best = scored[0]
+    if best_coverage < MIN_COVERAGE:
+        return NO_ANSWER_SENTINEL
+    # Companions come from the same source and either add a question term the reply lacks so far
+    # or score nearly as well as the best.
+    chosen = [best]
+    have = {term for term in question if options[term] & best.terms}
+    for score, _, sentence in scored[1:]:
+        if len(chosen) == _MAX_SENTENCES or score < best_score * _COMPANION_RATIO:
+            break
+        adds = {term for term in question if options[term] & sentence.terms} - have
+        if sentence.order[0] == best.order[0] and (adds or score >= best_score * _CLOSE_RATIO):
+            chosen.append(sentence)
+            have |= adds
     chosen.sort(key=lambda sentence: sentence.order)
     return " ".join(sentence.text for sentence in chosen)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+import unicodedata
 import zipfile
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -50,9 +51,68 @@ def tidy(text: str) -> str:
 
 
 def pdf_text(data: bytes) -> tuple[str, int]:
-    """Text of each page (pypdf), pages separated by a blank line. A page that fails to parse is
-    skipped; a document where every page fails is unreadable."""
-    from pypdf import PdfReader  # imported here: only the sandbox child pays for it
+    """Text of each page, pages separated by a blank line, NFKC-normalised (presentation forms →
+    letters). PDFium (pypdfium2) first: it returns right-to-left text in logical order (pypdf gives
+    shaped Arabic as visual runs in reverse order, numbers moved: replies then quote sentences
+    backwards); pypdf when PDFium cannot open the file. A page that fails to parse is skipped; a
+    document where every page fails is unreadable."""
+    try:
+        text, pages = _pdfium_text(data)
+    except UnreadableDocument:
+        raise
+    except Exception:
+        text, pages = _pypdf_text(data)
+    return unicodedata.normalize("NFKC", text), pages
+
+
+def _pdfium_text(data: bytes) -> tuple[str, int]:
+    import pypdfium2  # imported here: only the sandbox child pays for it
+
+    try:
+        document = pypdfium2.PdfDocument(data)
+    except pypdfium2.PdfiumError as error:
+        if "password" in str(error).lower():
+            raise UnreadableDocument("The PDF is password-protected.") from error
+        raise
+    try:
+        texts: list[str] = []
+        failures = 0
+        count = len(document)
+        for index in range(count):
+            try:
+                page = document[index]
+                texts.append(_unwrap_lines(page.get_textpage().get_text_range()))
+            except Exception:
+                failures += 1
+        if count and failures == count:
+            raise UnreadableDocument("No page of the PDF could be read.")
+        return "\n\n".join(text.strip() for text in texts), count
+    finally:
+        document.close()
+
+
+_SENTENCE_END = (".", "!", "?", "؟", ":", "…", "۔", "؛")
+
+
+def _unwrap_lines(page: str) -> str:
+    """Join the lines a PDF wrapped: a line nearly as long as the page's longest that does not end a
+    sentence continues on the next line (else replies would quote half a sentence)."""
+    lines = page.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    longest = max((len(line.strip()) for line in lines), default=0)
+    out: list[str] = []
+    joining = False
+    for line in lines:
+        text = line.strip()
+        if joining and text:
+            out[-1] = out[-1] + " " + text
+        else:
+            out.append(text)
+        joining = len(text) >= max(40, 0.6 * longest) and not text.endswith(_SENTENCE_END)
+    return "\n".join(out)
+
+
+def _pypdf_text(data: bytes) -> tuple[str, int]:
+    from pypdf import PdfReader
 
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
@@ -204,6 +264,30 @@ def _row_text(row: ElementTree.Element, heading_levels: dict[str, int]) -> str:
 # --- HTML ----------------------------------------------------------------------------------------
 
 _INVISIBLE = frozenset({"script", "style", "noscript", "template", "head", "svg", "math", "iframe", "object"})
+# Page furniture: navigation, banners, footers, sidebars, forms and dialogs repeat on every page and
+# say nothing about the page's topic (a chunk made of them is close to every query).
+_FURNITURE = frozenset({"nav", "header", "footer", "aside", "form", "dialog", "menu", "button", "select"})
+_FURNITURE_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "search", "menu"})
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+_MAIN = frozenset({"main", "article"})
+_VOID = frozenset(
+    {
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "param",
+        "source",
+        "track",
+        "wbr",
+    }
+)
 _PARAGRAPH_BLOCKS = frozenset(
     {"p", "div", "section", "article", "main", "header", "footer", "aside", "nav", "blockquote"}
     | {"pre", "table", "ul", "ol", "dl", "figure", "figcaption", "form", "fieldset", "address"}
@@ -214,9 +298,23 @@ _HEADINGS = {f"h{level}": level for level in range(1, 7)}
 _WHITESPACE_RUN = re.compile(r"\s+")  # outside <pre>, source line breaks are just spaces
 
 
+def _is_hidden(tag: str, attrs: list[tuple[str, str | None]], in_main: bool) -> bool:
+    values = {name.lower(): (value or "") for name, value in attrs}
+    return (
+        (tag in _FURNITURE and not (in_main and tag in ("header", "footer")))  # an article's own header
+        or "hidden" in values
+        or values.get("aria-hidden", "").strip().lower() == "true"
+        or values.get("role", "").strip().lower() in _FURNITURE_ROLES
+        or bool(_HIDDEN_STYLE.search(values.get("style", "")))
+    )
+
+
 class _VisibleText(HTMLParser):
-    """Collects what a reader sees: no scripts, styles or head; blocks become lines, headings
-    become Markdown ``#`` lines; entities are decoded by the parser (``convert_charrefs``)."""
+    """Collects what a reader sees of the page's own content: no scripts, styles or head, no page
+    furniture (nav, header, footer, aside, forms) and nothing hidden (``hidden``, ``aria-hidden``,
+    ``display:none``); blocks become lines, headings become Markdown ``#`` lines; entities are
+    decoded by the parser (``convert_charrefs``). The text inside ``<main>``/``<article>`` is also
+    collected on its own: when a page has one, that is the page's content."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -224,14 +322,25 @@ class _VisibleText(HTMLParser):
         self._pending_newlines = 0  # block boundaries seen since the last text; merged, not added
         self._hidden_depth = 0
         self._pre_depth = 0
+        self._open: list[tuple[str, bool]] = []  # elements that hide their content, to close them
+        self._main_depth = 0
+        self.main_parts: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "body":
             self._hidden_depth = 0  # a missing </head> must not hide the page
+            self._open.clear()
         if tag in _INVISIBLE:
             self._hidden_depth += 1
+        elif tag not in _VOID:
+            hides = _is_hidden(tag, attrs, self._main_depth > 0)
+            self._open.append((tag, hides))
+            if hides:
+                self._hidden_depth += 1
         if self._hidden_depth:
             return
+        if tag in _MAIN:
+            self._main_depth += 1
         self._break_for(tag)
         if tag in _HEADINGS:
             self._emit("#" * _HEADINGS[tag] + " ")
@@ -249,7 +358,17 @@ class _VisibleText(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in _INVISIBLE:
             self._hidden_depth = max(0, self._hidden_depth - 1)
-        elif not self._hidden_depth:
+            return
+        if any(name == tag for name, _ in self._open):  # close it (and anything left open inside it)
+            while self._open:
+                name, hides = self._open.pop()
+                if hides:
+                    self._hidden_depth = max(0, self._hidden_depth - 1)
+                if name == tag:
+                    break
+        if not self._hidden_depth:
+            if tag in _MAIN:
+                self._main_depth = max(0, self._main_depth - 1)
             if tag == "pre":
                 self._pre_depth = max(0, self._pre_depth - 1)
             self._break_for(tag)
@@ -265,9 +384,13 @@ class _VisibleText(HTMLParser):
     def _emit(self, text: str) -> None:
         if self._pending_newlines and text.strip():
             self._parts.append("\n" * self._pending_newlines)
+            if self._main_depth:
+                self.main_parts.append("\n" * self._pending_newlines)
             self._pending_newlines = 0
         if not self._pending_newlines:
             self._parts.append(text)
+            if self._main_depth:
+                self.main_parts.append(text)
 
     def _break_for(self, tag: str) -> None:
         if tag in _PARAGRAPH_BLOCKS or tag in _HEADINGS:
@@ -280,7 +403,8 @@ def html_text(markup: str) -> str:
     parser = _VisibleText()
     parser.feed(markup)
     parser.close()
+    main = "".join(parser.main_parts)
+    text = main if main.strip() else parser.text()
     return "\n".join(
-        "\t".join(" ".join(cell.split()) for cell in line.strip().split("\t"))
-        for line in parser.text().split("\n")
+        "\t".join(" ".join(cell.split()) for cell in line.strip().split("\t")) for line in text.split("\n")
     )

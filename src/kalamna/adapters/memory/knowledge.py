@@ -11,7 +11,7 @@ from uuid import UUID
 from kalamna.domain.ids import new_id
 from kalamna.domain.knowledge import EntryStatus, IndexedChunk, KnowledgeEntry, SearchHit
 from kalamna.domain.pages import Page, PageRequest
-from kalamna.domain.search_query import RRF_K, query_terms
+from kalamna.domain.search_query import RRF_K, text_query
 
 
 @dataclass
@@ -140,14 +140,15 @@ class MemoryChunkIndex:
             key=lambda pair: pair[1],
             reverse=True,
         )[:40]
-        terms = {t.strip("'") for t in query_terms(query_text)}
-        needed = len(terms)  # every meaningful word, like the PostgreSQL index
-        by_words = sorted(
-            ((c, len(terms & set(c.chunk.search_text.split())) / (len(terms) or 1)) for c in mine),
-            key=lambda pair: pair[1],
-            reverse=True,
+        query = text_query(query_text)  # minimum should match, like the PostgreSQL index
+        matches = (
+            [(c, query.matched(set(c.chunk.search_text.split()))) for c in mine] if query is not None else []
         )
-        by_words = [pair for pair in by_words if terms and pair[1] * len(terms) >= needed][:40]
+        by_words = [
+            (c, matched / len(query.groups))
+            for c, matched in sorted(matches, key=lambda pair: pair[1], reverse=True)
+            if query is not None and matched >= query.minimum
+        ][:40]
         fused: dict[UUID, float] = {}
         for rank, (c, _) in enumerate(by_vector, 1):
             fused[c.id] = fused.get(c.id, 0.0) + 1 / (RRF_K + rank)

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from kalamna.adapters.postgres.models import KnowledgeChunkRow, KnowledgeEntryRow
 from kalamna.domain.ids import new_id
 from kalamna.domain.knowledge import IndexedChunk, KnowledgeEntry, SearchHit
-from kalamna.domain.search_query import RRF_K, and_query, or_query, query_terms  # noqa: F401 (re-exported)
+from kalamna.domain.search_query import RRF_K, and_query, or_query, query_terms, text_query  # noqa: F401 (re-exported)
 
 log = logging.getLogger("kalamna.knowledge")
 CANDIDATES = 40
@@ -138,7 +138,7 @@ class PgChunkIndex:
         d = self._dimensions
         if len(query_vector) != d:
             raise ValueError(f"query vector has {len(query_vector)} dimensions, the index {d}")
-        tsquery = and_query(query_text)
+        query = text_query(query_text)
         # One round trip for the transaction-local settings. plan_cache_mode: the driver prepares
         # statements, and after five runs PostgreSQL may switch to a generic plan that cannot know the
         # tenant's size and picks one strategy for all (measured: a 50k-chunk tenant then got the
@@ -150,16 +150,33 @@ class PgChunkIndex:
                 "set_config('plan_cache_mode', 'force_custom_plan', true)"
             )
         )
-        fts = (
-            f"""fts AS (
-                SELECT c.id, ts_rank_cd(c.search_vector, to_tsquery('simple', :tsquery), 32) AS rank
-                FROM knowledge_chunks c
-                WHERE c.organization_id = :org AND c.search_vector @@ to_tsquery('simple', :tsquery)
-                ORDER BY rank DESC LIMIT {CANDIDATES}
+        params: dict[str, object] = {}
+        if query is not None:
+            groups = query.group_queries()
+            params = {
+                "tsquery": query.any_of,
+                "prefilter": query.prefilter,
+                "msm": query.minimum,
+                "ngroups": len(groups),
+            }
+            params |= {f"g{i}": g for i, g in enumerate(groups)}
+            matched = " + ".join(
+                f"(c.search_vector @@ to_tsquery('simple', :g{i}))::int" for i in range(len(groups))
+            )
+            fts = f"""fts AS (
+                SELECT id, rank, matched FROM (
+                    SELECT c.id, ts_rank_cd(c.search_vector, to_tsquery('simple', :tsquery), 32) AS rank,
+                           ({matched}) AS matched
+                    FROM knowledge_chunks c
+                    WHERE c.organization_id = :org AND c.search_vector @@ to_tsquery('simple', :prefilter)
+                ) m
+                WHERE matched >= :msm
+                ORDER BY matched DESC, rank DESC LIMIT {CANDIDATES}
             )"""
-            if tsquery
-            else "fts AS (SELECT NULL::uuid AS id, 0.0::float AS rank WHERE false)"
-        )
+            keyword_sql = "f.matched::float / :ngroups"
+        else:
+            fts = "fts AS (SELECT NULL::uuid AS id, 0.0::float AS rank, 0 AS matched WHERE false)"
+            keyword_sql = "0.0"
         statement = text(
             f"""
             WITH vec AS (
@@ -171,9 +188,9 @@ class PgChunkIndex:
             ),
             vec_r AS (SELECT id, sim, row_number() OVER (ORDER BY sim DESC) AS r FROM vec),
             {fts},
-            fts_r AS (SELECT id, rank, row_number() OVER (ORDER BY rank DESC) AS r FROM fts),
+            fts_r AS (SELECT id, rank, matched, row_number() OVER (ORDER BY matched DESC, rank DESC) AS r FROM fts),
             fused AS (
-                SELECT COALESCE(v.id, f.id) AS id, v.sim, f.rank,
+                SELECT COALESCE(v.id, f.id) AS id, v.sim, COALESCE({keyword_sql}, 0.0) AS rank,
                        COALESCE(1.0 / ({RRF_K} + v.r), 0) + COALESCE(1.0 / ({RRF_K} + f.r), 0) AS rrf
                 FROM vec_r v FULL OUTER JOIN fts_r f ON v.id = f.id
             )
@@ -191,8 +208,8 @@ class PgChunkIndex:
                 "qvec": query_vector,
                 "org": organization_id,
                 "model": model,
-                "tsquery": tsquery,
                 "top_k": top_k,
+                **params,
             },
         )
         hits = []
@@ -203,7 +220,7 @@ class PgChunkIndex:
                 if row.sim is not None
                 else 0.0
             )
-            keyword = min(1.0, 3.0 * float(row.rank or 0.0))
+            keyword = min(1.0, float(row.rank or 0.0))  # share of the question's term groups matched
             hits.append(
                 SearchHit(
                     chunk_id=row.id,

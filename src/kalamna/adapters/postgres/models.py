@@ -109,6 +109,7 @@ class BotConfigRow(Base):
     suggested_questions: Mapped[list[str]] = mapped_column(JsonB, server_default=text("'[]'::jsonb"))
     widget: Mapped[dict[str, Any]] = mapped_column(JsonB, server_default=text("'{}'::jsonb"))
     handover: Mapped[dict[str, Any]] = mapped_column(JsonB, server_default=text("'{}'::jsonb"))
+    fallback_messages: Mapped[dict[str, str]] = mapped_column(JsonB, server_default=text("'{}'::jsonb"))
 
 
 class InvitationRow(Base):

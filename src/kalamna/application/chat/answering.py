@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from uuid import UUID
 
+from kalamna.application.chat.condense import search_in_conversation
 from kalamna.application.chat.prompt import (
     NO_ANSWER_SENTINEL,
     BotPersona,
@@ -33,13 +34,16 @@ from kalamna.domain.bot_config import BotConfig
 from kalamna.domain.chat import ChatMessage, ChatSession, MessageRole, ReplyOutcome, SourceRef, check_message
 from kalamna.domain.errors import LlmUnavailable
 from kalamna.domain.ids import new_id
+from kalamna.domain.terms import guess_language
 from kalamna.ports.ai import ChatModel
 from kalamna.ports.chat import ChatRepository
 from kalamna.ports.repositories import OrganizationRepository, UnitOfWork
 from kalamna.ports.security import Clock
 
 _SENTINEL_TEXT = NO_ANSWER_SENTINEL.upper()
-_LEADING = " \t\r\n*_`\"'([{"
+_SENTINEL_CORE = _SENTINEL_TEXT.strip("[]")
+_LEADING = " \t\r\n*_`\"'({"
+_PARTIAL_SENTINEL = re.compile(r"\[+\s*([A-Za-z_]*)$")
 _SENTINEL_ANYWHERE = re.compile(r"\[*\s*NO_ANSWER\s*\]*", re.IGNORECASE)
 
 
@@ -130,16 +134,15 @@ class PrepareAnswer:
             "session_id": session.id,
             "organization_id": session.organization_id,
             "question": question,
-            "fallback_message": config.fallback_message,
+            "fallback_message": config.fallback_for(guess_language(text)),
             "temperature": config.temperature,
             "max_tokens": config.max_answer_tokens,
             "started": started,
         }
-        hits = [
-            h
-            for h in await self._search(session.organization_id, text, config.top_k)
-            if h.score >= config.min_score
-        ]
+        found = await search_in_conversation(
+            self._search, session.organization_id, text, history, config.top_k
+        )
+        hits = [h for h in found if h.score >= config.min_score]
         if not hits:
             await self._uow.rollback()
             return AnswerPlan(**base)  # type: ignore[arg-type]
@@ -159,41 +162,57 @@ class PrepareAnswer:
         return AnswerPlan(**base, prompt=prompt.messages, sources=sources, prompt_tokens=prompt.prompt_tokens)  # type: ignore[arg-type]
 
 
-class _SentinelFilter:
-    """Streams text through, except the no-answer sentinel: the opening is held back until it is
-    clear the reply is not the sentinel, and a sentinel later in the text is dropped."""
+class SentinelFilter:
+    """Streams text through, except the no-answer sentinel ``[[NO_ANSWER]]`` (also as ``[NO_ANSWER]``,
+    ``NO_ANSWER``, any case, decorated with Markdown or quotes, and however the model splits it into
+    pieces: ``[[``, ``NO``, ``_ANSWER``, ``]]``). The opening is held back until it is clear the reply
+    is not the sentinel; a sentinel later in the text is dropped, and a trailing piece that may be
+    the start of one is held back until the next delta (or ``finish``)."""
 
     def __init__(self) -> None:
         self.raw = ""
         self.sent = ""
         self.started = False
 
-    def feed(self, delta: str) -> str:
-        self.raw += delta
-        if not self.started:
-            head = self.raw.lstrip(_LEADING).upper()
-            if (
-                not head
-                or _SENTINEL_TEXT.startswith(head[: len(_SENTINEL_TEXT)])
-                or head.startswith(_SENTINEL_TEXT)
-            ):
-                return ""
-            self.started = True
+    @staticmethod
+    def _may_open_with_sentinel(raw: str) -> bool:
+        core = raw.lstrip(_LEADING).lstrip("[").lstrip().upper()
+        return not core or _SENTINEL_CORE.startswith(core[: len(_SENTINEL_CORE)])
+
+    def _visible(self, final: bool) -> str:
         visible = _SENTINEL_ANYWHERE.sub("", self.raw)
-        bracket = visible.rfind("[")
-        if bracket != -1 and _SENTINEL_TEXT.startswith(visible[bracket:].upper()):
-            visible = visible[:bracket]  # maybe the start of a sentinel: wait for more
+        if final:
+            return visible
+        # A sentinel at the very end may still grow closing brackets: hold back from its start.
+        matches = list(_SENTINEL_ANYWHERE.finditer(self.raw))
+        last = matches[-1] if matches else None
+        if last is not None and last.end() == len(self.raw) and not last.group().endswith("]]"):
+            return _SENTINEL_ANYWHERE.sub("", self.raw[: last.start()])
+        # A trailing "[", "[[N", "[[NO_ANS" … may be the start of a sentinel: wait for more.
+        partial = _PARTIAL_SENTINEL.search(visible)
+        if partial is not None and _SENTINEL_CORE.startswith(partial.group(1).upper()):
+            return visible[: partial.start()]
+        return visible
+
+    def _advance(self, visible: str) -> str:
         out = visible[len(self.sent) :] if visible.startswith(self.sent) else ""
         self.sent += out
         return out
 
+    def feed(self, delta: str) -> str:
+        self.raw += delta
+        if not self.started:
+            if self._may_open_with_sentinel(self.raw):
+                return ""
+            self.started = True
+        return self._advance(self._visible(final=False))
+
     def finish(self) -> str:
         if not self.started:
-            return ""
-        visible = _SENTINEL_ANYWHERE.sub("", self.raw)
-        out = visible[len(self.sent) :] if visible.startswith(self.sent) else ""
-        self.sent += out
-        return out
+            if is_no_answer(self.raw) or not _SENTINEL_ANYWHERE.sub("", self.raw).strip(_LEADING + "[]"):
+                return ""
+            self.started = True  # it only looked like a sentinel ("No", "[1]")
+        return self._advance(self._visible(final=True))
 
 
 class ProduceReply:
@@ -210,7 +229,7 @@ class ProduceReply:
                 plan, plan.fallback_message, ReplyOutcome.FALLBACK, None, ChatUsage(0, 0), None
             )
             return
-        filtering = _SentinelFilter()
+        filtering = SentinelFilter()
         usage = ChatUsage(plan.prompt_tokens, 0)
         first_token_ms: int | None = None
         try:
@@ -238,11 +257,11 @@ class ProduceReply:
             if first_token_ms is None:
                 first_token_ms = _ms_since(plan.started)
             yield tail
-        text = filtering.sent.strip()
-        if not filtering.started or not text or is_no_answer(filtering.raw):
-            if not filtering.started:
-                yield plan.fallback_message
-                text = plan.fallback_message
+        if not filtering.sent.strip() or is_no_answer(filtering.raw):
+            # A no-answer always ends in the fallback message (after whatever was already shown).
+            extra = ("\n\n" if filtering.sent.strip() else "") + plan.fallback_message
+            yield extra
+            text = filtering.sent + extra if filtering.sent.strip() else plan.fallback_message
             yield self._result(plan, text, ReplyOutcome.FALLBACK, self._model.model, usage, first_token_ms)
             return
         yield self._result(

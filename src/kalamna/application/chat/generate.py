@@ -14,6 +14,7 @@ from kalamna.application.knowledge.retrieval import BuildContext, SearchKnowledg
 from kalamna.domain.ai import ChatMessage as ModelMessage
 from kalamna.domain.chat import ChatMessage, MessageRole, SourceRef, check_message
 from kalamna.domain.errors import NotFound
+from kalamna.domain.terms import guess_language
 from kalamna.ports.repositories import BotConfigRepository, OrganizationRepository
 from kalamna.ports.security import Clock
 
@@ -84,7 +85,7 @@ class GenerateAnswer:
             session_id=question.session_id,
             organization_id=organization.id,
             question=question,
-            fallback_message=config.fallback_message,
+            fallback_message=config.fallback_for(guess_language(text)),
             temperature=config.temperature,
             max_tokens=config.max_answer_tokens,
             started=started,

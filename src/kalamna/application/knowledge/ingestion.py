@@ -22,7 +22,7 @@ from kalamna.domain.errors import (
     UnsupportedMediaType,
 )
 from kalamna.domain.knowledge import EntryStatus, IndexedChunk, KnowledgeEntry, SourceType
-from kalamna.domain.text import normalize_for_search
+from kalamna.domain.terms import search_document
 from kalamna.domain.webhooks import WebhookEvent
 from kalamna.ports.ai import Embedder
 from kalamna.ports.knowledge import BlobStore, ChunkIndex, KnowledgeRepository
@@ -134,8 +134,7 @@ class ChunkEntry(_Locked):
         if entry.source_type is SourceType.FILE:
             entry.content = text
         indexed = [
-            IndexedChunk(c.position, c.content, c.token_count, normalize_for_search(c.content))
-            for c in chunks
+            IndexedChunk(c.position, c.content, c.token_count, search_document(c.content)) for c in chunks
         ]
         await self._index.replace(entry, indexed)
         entry.chunked(

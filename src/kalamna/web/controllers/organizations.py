@@ -124,6 +124,10 @@ class BotConfigIn(msgspec.Struct, forbid_unknown_fields=True):
     ) = msgspec.UNSET
     widget: WidgetIn | msgspec.UnsetType = msgspec.UNSET
     handover: HandoverIn | msgspec.UnsetType = msgspec.UNSET
+    fallback_messages: (
+        Annotated[dict[Annotated[str, msgspec.Meta(max_length=35)], str], msgspec.Meta(max_length=20)]
+        | msgspec.UnsetType
+    ) = msgspec.UNSET
 
 
 class CredentialStatusOut(msgspec.Struct):

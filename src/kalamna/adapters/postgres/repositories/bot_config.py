@@ -29,6 +29,7 @@ def bot_config_from_row(row: BotConfigRow) -> BotConfig:
         organization_id=row.organization_id,
         updated_at=row.updated_at,
         suggested_questions=list(row.suggested_questions or []),
+        fallback_messages=dict(row.fallback_messages or {}),
         widget=WidgetSettings(
             primary_color=widget.get("primary_color", defaults.primary_color),
             position=widget.get("position", defaults.position),
@@ -80,6 +81,7 @@ class SqlaBotConfigRepository:
         for name in _SCALARS:
             setattr(row, name, getattr(config, name))
         row.suggested_questions = list(config.suggested_questions)
+        row.fallback_messages = dict(config.fallback_messages)
         row.widget = {
             "primary_color": config.widget.primary_color,
             "position": config.widget.position,
