@@ -11,13 +11,48 @@ import os
 import shutil
 import tempfile
 import warnings
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+
+# argon2id at OWASP's cost takes ~50 ms of CPU per hash or verification; tests hash thousands of
+# times. Every container the tests build (``make_container`` and ``web_container`` alike) gets this
+# cheap hasher instead; ``tests/unit/test_password_hashing.py`` checks that production does not.
+CHEAP_ARGON2 = {"memory_kib": 1024, "time_cost": 1, "parallelism": 1}
+
+
+def cheap_password_hashing():  # type: ignore[no-untyped-def]
+    from dishka import Provider, Scope
+
+    from kalamna.adapters.security.passwords import Argon2Parameters, Argon2PasswordHasher
+    from kalamna.ports.security import PasswordHasher
+
+    def hasher():  # type: ignore[no-untyped-def]  # (a local type would not resolve: see provides=)
+        instance = Argon2PasswordHasher(Argon2Parameters(**CHEAP_ARGON2), max_threads=1)
+        yield instance
+        instance.close()
+
+    provider = Provider(scope=Scope.APP)
+    provider.provide(hasher, provides=PasswordHasher, override=True)
+    return provider
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing() -> Iterator[None]:
+    import kalamna.di
+
+    production = PRODUCTION_PROVIDERS.setdefault("providers", kalamna.di.providers)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(kalamna.di, "providers", lambda: [*production(), cheap_password_hashing()])
+        yield
+
+
+PRODUCTION_PROVIDERS: dict[str, Callable[[], list[Any]]] = {}
 
 
 @dataclass(frozen=True)
@@ -72,9 +107,8 @@ def settings(services: Services, tmp_path: Path):  # type: ignore[no-untyped-def
     return make_test_settings(services, tmp_path / "data")
 
 
-@pytest.fixture
-async def clean_state(services: Services) -> AsyncIterator[None]:
-    """Empty every table and Redis before the test (not after: a failed test leaves evidence)."""
+async def wipe(services: Services) -> None:
+    """Empty every table and Redis."""
     import asyncpg
     from redis.asyncio import Redis
 
@@ -94,4 +128,10 @@ async def clean_state(services: Services) -> AsyncIterator[None]:
         await redis.flushdb()
     finally:
         await redis.aclose()
+
+
+@pytest.fixture
+async def clean_state(services: Services) -> AsyncIterator[None]:
+    """Empty every table and Redis before the test (not after: a failed test leaves evidence)."""
+    await wipe(services)
     yield
