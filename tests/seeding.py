@@ -85,7 +85,13 @@ class Seeder:
         now = await self._now()
         await (await self._scope.get(InvitationRepository)).add(
             Invitation(
-                new_id(), inviter.organization_id, email, role, inviter.id, now + timedelta(days=7), now,
+                new_id(),
+                inviter.organization_id,
+                email,
+                role,
+                inviter.id,
+                now + timedelta(days=7),
+                now,
                 accepted_at=now,
             )
         )

@@ -6,8 +6,8 @@ import asyncio
 import contextlib
 import re
 import time
-from dataclasses import dataclass
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from litestar.testing import AsyncTestClient

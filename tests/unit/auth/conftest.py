@@ -14,10 +14,10 @@ from kalamna.adapters.memory.identity import (
     MemoryOrganizationRepository,
     MemoryRefreshSessionRepository,
     MemoryStore,
-    MemoryUnitOfWork,
 )
 from kalamna.adapters.memory.jobs import MemoryJobQueue
 from kalamna.adapters.memory.security import FixedClock, MemoryRevocationStore
+from kalamna.adapters.memory.store import MemoryUnitOfWork
 from kalamna.adapters.security.jwt_tokens import JwtAccessTokenIssuer, JwtKey
 from kalamna.adapters.security.passwords import Argon2Parameters, Argon2PasswordHasher
 from kalamna.adapters.security.secrets import RandomSecretTokens

@@ -1,13 +1,12 @@
-"""In-memory revocation store, rate limiter and a settable clock."""
+"""In-memory revocation store and a settable clock."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from kalamna.ports.security import AccessClaims, RateLimitDecision
+from kalamna.ports.security import AccessClaims
 
 
 @dataclass
@@ -35,29 +34,6 @@ class MemoryRevocationStore:
 
 
 @dataclass
-class MemoryRateLimiter:
-    windows: dict[str, tuple[int, float]] = field(default_factory=dict)
-
-    def _current(self, bucket: str, window_s: int) -> tuple[int, float]:
-        count, started = self.windows.get(bucket, (0, time.monotonic()))
-        if time.monotonic() - started >= window_s:
-            count, started = 0, time.monotonic()
-        return count, started
-
-    async def hit(self, bucket: str, *, limit: int, window_s: int) -> RateLimitDecision:
-        count, started = self._current(bucket, window_s)
-        count += 1
-        self.windows[bucket] = (count, started)
-        reset = max(1, int(window_s - (time.monotonic() - started)))
-        return RateLimitDecision(count <= limit, limit, max(0, limit - count), reset)
-
-    async def peek(self, bucket: str, *, limit: int, window_s: int) -> RateLimitDecision:
-        count, started = self._current(bucket, window_s)
-        reset = max(1, int(window_s - (time.monotonic() - started)))
-        return RateLimitDecision(count < limit, limit, max(0, limit - count), reset)
-
-
-@dataclass
 class FixedClock:
     current: datetime = field(default_factory=lambda: datetime(2026, 11, 22, 9, 0, tzinfo=UTC))
 
@@ -66,15 +42,3 @@ class FixedClock:
 
     def advance(self, delta: timedelta) -> None:
         self.current += delta
-
-
-@dataclass
-class MemoryThrottle:
-    until: dict[str, float] = field(default_factory=dict)
-
-    async def first_in_window(self, key: str, window_s: int) -> bool:
-        now = time.monotonic()
-        if self.until.get(key, 0.0) > now:
-            return False
-        self.until[key] = now + window_s
-        return True
