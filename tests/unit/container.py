@@ -135,49 +135,54 @@ class InMemoryProvider(Provider):
     def blobs(self, store: KnowledgeStore) -> BlobStore:
         return MemoryBlobStore(store)
 
-    @provide(scope=Scope.REQUEST, override=True)
-    async def unit_of_work(
+    @provide(scope=Scope.REQUEST)
+    async def transaction(
         self, identity: MemoryStore, knowledge: KnowledgeStore
-    ) -> AsyncIterator[UnitOfWork]:
-        """Like the database session's finalizer: what a request did not commit is rolled back."""
+    ) -> AsyncIterator[MemoryUnitOfWork]:
+        """The request's "session", used by every repository: like the database session's
+        finalizer, it rolls back whatever the request did not commit."""
         uow = MemoryUnitOfWork(identity, knowledge)
         yield uow
         await uow.rollback()
 
     @provide(scope=Scope.REQUEST, override=True)
-    def organizations(self, store: MemoryStore) -> OrganizationRepository:
+    def unit_of_work(self, transaction: MemoryUnitOfWork) -> UnitOfWork:
+        return transaction
+
+    @provide(scope=Scope.REQUEST, override=True)
+    def organizations(self, store: MemoryStore, _: MemoryUnitOfWork) -> OrganizationRepository:
         return MemoryOrganizationRepository(store)
 
     @provide(scope=Scope.REQUEST, override=True)
-    def employees(self, store: MemoryStore) -> EmployeeRepository:
+    def employees(self, store: MemoryStore, _: MemoryUnitOfWork) -> EmployeeRepository:
         return MemoryEmployeeRepository(store)
 
     @provide(scope=Scope.REQUEST, override=True)
-    def one_time_tokens(self, store: MemoryStore) -> OneTimeTokenRepository:
+    def one_time_tokens(self, store: MemoryStore, _: MemoryUnitOfWork) -> OneTimeTokenRepository:
         return MemoryOneTimeTokenRepository(store)
 
     @provide(scope=Scope.REQUEST, override=True)
-    def refresh_sessions(self, store: MemoryStore) -> RefreshSessionRepository:
+    def refresh_sessions(self, store: MemoryStore, _: MemoryUnitOfWork) -> RefreshSessionRepository:
         return MemoryRefreshSessionRepository(store)
 
     @provide(scope=Scope.REQUEST, override=True)
-    def bot_configs(self, store: MemoryStore) -> BotConfigRepository:
+    def bot_configs(self, store: MemoryStore, _: MemoryUnitOfWork) -> BotConfigRepository:
         return MemoryBotConfigRepository(store)
 
     @provide(scope=Scope.REQUEST, override=True)
-    def invitations(self, store: MemoryStore) -> InvitationRepository:
+    def invitations(self, store: MemoryStore, _: MemoryUnitOfWork) -> InvitationRepository:
         return MemoryInvitationRepository(store)
 
     @provide(scope=Scope.REQUEST, override=True)
-    def api_credentials(self, store: MemoryStore) -> ApiCredentialRepository:
+    def api_credentials(self, store: MemoryStore, _: MemoryUnitOfWork) -> ApiCredentialRepository:
         return MemoryApiCredentialRepository(store)
 
     @provide(scope=Scope.REQUEST, override=True)
-    def knowledge(self, store: KnowledgeStore) -> KnowledgeRepository:
+    def knowledge(self, store: KnowledgeStore, _: MemoryUnitOfWork) -> KnowledgeRepository:
         return MemoryKnowledgeRepository(store)
 
     @provide(scope=Scope.REQUEST, override=True)
-    def chunk_index(self, store: KnowledgeStore) -> ChunkIndex:
+    def chunk_index(self, store: KnowledgeStore, _: MemoryUnitOfWork) -> ChunkIndex:
         return MemoryChunkIndex(store)
 
 
