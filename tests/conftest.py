@@ -86,6 +86,19 @@ def services() -> Iterator[Services]:
         shutil.rmtree(root, ignore_errors=True)
 
 
+@pytest.fixture
+def postgres_dir() -> Iterator[Path]:
+    """A fresh directory for a PostgreSQL server a test starts itself. Outside pytest's basetemp: as
+    root, PostgreSQL runs as the ``embedded_postgres`` user, and pytest resets its temp root to 0700
+    whenever another xdist worker starts, which locks that user out mid-run."""
+    root = Path(tempfile.mkdtemp(prefix="klm-"))
+    root.chmod(0o755)
+    try:
+        yield root
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def make_test_settings(services: Services, data_dir: Path, **overrides: object):  # type: ignore[no-untyped-def]
     from kalamna.config import Settings
 
