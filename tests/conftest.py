@@ -7,6 +7,7 @@ Set ``KALAMNA_TEST_DATABASE_URL`` / ``KALAMNA_TEST_REDIS_URL`` to run against ex
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import tempfile
@@ -73,6 +74,8 @@ def services() -> Iterator[Services]:
     embedded = start_embedded_services(root, database=database_url is None, redis=redis_url is None)
     database_url = database_url or embedded.postgres.url  # type: ignore[union-attr]
     redis_url = redis_url or embedded.redis.url  # type: ignore[union-attr]
+    if embedded.postgres is not None:
+        asyncio.run(_no_durability(database_url))
     upgrade_to_head(database_url)
     try:
         yield Services(database_url=database_url, redis_url=redis_url, root=root)
@@ -97,6 +100,20 @@ def postgres_dir() -> Iterator[Path]:
         yield root
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+async def _no_durability(database_url: str) -> None:
+    """A throwaway test cluster needs no crash safety: no fsync at commits or at the shutdown
+    checkpoint (the whole directory is deleted at the end of the session)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+            await conn.execute(f"ALTER SYSTEM SET {setting} = off")
+        await conn.execute("SELECT pg_reload_conf()")
+    finally:
+        await conn.close()
 
 
 def make_test_settings(services: Services, data_dir: Path, **overrides: object):  # type: ignore[no-untyped-def]
