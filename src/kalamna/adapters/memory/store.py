@@ -14,18 +14,17 @@ from typing import Any, ClassVar
 
 @dataclass
 class Transactional:
-    """Base of the in-memory stores: every dataclass field is a table, except bookkeeping and what
+    """Base of the in-memory stores: every dataclass field is a table, except what
     lives outside the database in production (``outside_transactions``)."""
 
     outside_transactions: ClassVar[tuple[str, ...]] = ()
-    commits: int = field(default=0, kw_only=True)
     _committed: dict[str, Any] = field(default_factory=dict, init=False, repr=False, kw_only=True)
 
     def __post_init__(self) -> None:
         self.commit()
 
     def _tables(self) -> list[str]:
-        skipped = ("commits", "_committed", *self.outside_transactions)
+        skipped = ("_committed", *self.outside_transactions)
         return [f.name for f in fields(self) if f.name not in skipped]
 
     def commit(self) -> None:
@@ -45,7 +44,6 @@ class MemoryUnitOfWork:
     async def commit(self) -> None:
         for store in self._stores:
             store.commit()
-            store.commits += 1
 
     async def rollback(self) -> None:
         for store in self._stores:
