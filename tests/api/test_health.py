@@ -55,10 +55,10 @@ def own_redis(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-unty
 
 
 @pytest.fixture
-def own_postgres(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def own_postgres(postgres_dir: Path):  # type: ignore[no-untyped-def]
     from kalamna.adapters.postgres.migrations import upgrade_to_head
 
-    server = EmbeddedPostgres(tmp_path_factory.mktemp("p") / "pg")
+    server = EmbeddedPostgres(postgres_dir / "pg")
     server.start()
     upgrade_to_head(server.url)
     yield server

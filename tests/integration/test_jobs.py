@@ -1,5 +1,6 @@
 """The job path end to end: enqueue through the JobQueue port on real Redis, run the SAQ worker
-in-process, observe the effect (an .eml file written by the outbox mailer)."""
+in-process, observe the effect (an .eml file written by the outbox mailer). The queue's contract,
+shared with the in-memory queue, is in ``tests/integration/contracts``."""
 
 from __future__ import annotations
 
@@ -7,13 +8,9 @@ import asyncio
 import email
 from email import policy
 
-import pytest
-
-from kalamna.adapters.memory.jobs import MemoryJobQueue
 from kalamna.application.mail import QueueMail
 from kalamna.di import make_container
 from kalamna.domain.mail import EmailMessage
-from kalamna.ports.jobs import JobQueue
 from kalamna.ports.repositories import UnitOfWork
 from kalamna.worker.runner import in_process_worker
 
@@ -47,26 +44,3 @@ async def test_enqueued_email_is_delivered_by_the_worker(settings, clean_state) 
     assert parsed["Subject"] == "Hello"
     assert parsed.get_body(preferencelist=("plain",)).get_content().strip() == "Plain body"
     assert "<p>HTML body</p>" in parsed.get_body(preferencelist=("html",)).get_content()
-
-
-@pytest.fixture(params=["saq", "memory"])
-async def job_queue(request, settings, clean_state):  # type: ignore[no-untyped-def]
-    if request.param == "memory":
-        yield MemoryJobQueue(), None
-        return
-    container = make_container(settings)
-    from saq import Queue
-
-    yield await container.get(JobQueue), await container.get(Queue)
-    await container.close()
-
-
-async def test_contract_same_key_is_enqueued_once(job_queue) -> None:  # type: ignore[no-untyped-def]
-    queue, saq_queue = job_queue
-    await queue.enqueue("deliver_email", key="mail:1", outbox_id="1")
-    await queue.enqueue("deliver_email", key="mail:1", outbox_id="1")
-    await queue.enqueue("deliver_email", key="mail:2", outbox_id="1")
-    if saq_queue is not None:
-        assert await saq_queue.count("queued") == 2
-    else:
-        assert len(queue.jobs) == 2

@@ -1,36 +1,24 @@
-"""Use cases wired to in-memory adapters (and the real argon2/JWT adapters, with cheap parameters)."""
+"""Auth use cases from the container with in-memory adapters (real argon2, cheap parameters, and JWT)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
 
 import pytest
+from dishka import AsyncContainer
 
-from kalamna.adapters.memory.identity import (
-    MemoryBotConfigRepository,
-    MemoryEmployeeRepository,
-    MemoryOneTimeTokenRepository,
-    MemoryOrganizationRepository,
-    MemoryRefreshSessionRepository,
-    MemoryStore,
-    MemoryUnitOfWork,
-)
+from kalamna.adapters.memory.identity import MemoryStore
 from kalamna.adapters.memory.jobs import MemoryJobQueue
 from kalamna.adapters.memory.mail import MemoryMailOutbox
-from kalamna.adapters.memory.security import FixedClock, MemoryRateLimiter, MemoryRevocationStore
-from kalamna.adapters.security.jwt_tokens import JwtAccessTokenIssuer, JwtKey
-from kalamna.adapters.security.passwords import Argon2Parameters, Argon2PasswordHasher
-from kalamna.adapters.security.secrets import RandomSecretTokens
-from kalamna.application.auth.attempts import AttemptPolicy, PasswordAttempts
-from kalamna.application.auth.emails import Links
+from kalamna.adapters.memory.security import FixedClock, MemoryRevocationStore
 from kalamna.application.auth.login import Login
-from kalamna.application.auth.passwords import ChangePassword, ForgotPassword, ResetPassword, ResetPolicy
+from kalamna.application.auth.passwords import ChangePassword, ForgotPassword, ResetPassword
 from kalamna.application.auth.principal import AuthenticateAccessToken
-from kalamna.application.auth.registration import RegisterOrganization, VerificationMailer, VerificationPolicy
-from kalamna.application.auth.sessions import RefreshTokens, RevokeEverySession, SessionIssuer, SessionPolicy
+from kalamna.application.auth.registration import RegisterOrganization
+from kalamna.application.auth.sessions import RefreshTokens
 from kalamna.application.auth.verification import ResendVerification, VerifyEmail
-from kalamna.application.mail import QueueMail
+from kalamna.ports.security import PasswordHasher
 
 
 @dataclass
@@ -40,7 +28,7 @@ class Kit:
     outbox: MemoryMailOutbox
     clock: FixedClock
     revocations: MemoryRevocationStore
-    hasher: Argon2PasswordHasher
+    hasher: PasswordHasher
     register: RegisterOrganization
     verify: VerifyEmail
     resend: ResendVerification
@@ -53,47 +41,23 @@ class Kit:
 
 
 @pytest.fixture
-def kit() -> Kit:
-    store = MemoryStore()
-    jobs = MemoryJobQueue()
-    clock = FixedClock()
-    revocations = MemoryRevocationStore()
-    # The OWASP floor the adapter enforces at start-up is a settings rule; unit tests may go cheaper.
-    hasher = Argon2PasswordHasher(Argon2Parameters(memory_kib=1024, time_cost=1, parallelism=1))
-    secrets = RandomSecretTokens()
-    uow = MemoryUnitOfWork(store)
-    orgs = MemoryOrganizationRepository(store)
-    employees = MemoryEmployeeRepository(store)
-    tokens = MemoryOneTimeTokenRepository(store)
-    sessions = MemoryRefreshSessionRepository(store)
-    links = Links(public_url="https://api.example", dashboard_url="https://app.example")
-    issuer = JwtAccessTokenIssuer(
-        current=JwtKey("k1", "HS256", "s" * 48, "s" * 48), issuer="kalamna", audience="kalamna-api"
-    )
-    attempts = PasswordAttempts(MemoryRateLimiter(), AttemptPolicy())
-    session_issuer = SessionIssuer(issuer, secrets, sessions, clock, SessionPolicy())
-    revoke_all = RevokeEverySession(sessions, revocations, clock)
-    outbox = MemoryMailOutbox()
-    mail = QueueMail(outbox, jobs, clock)
-    verification = VerificationMailer(
-        tokens, secrets, mail, links, clock, VerificationPolicy(timedelta(hours=48))
-    )
-    return Kit(
-        store=store,
-        jobs=jobs,
-        outbox=outbox,
-        clock=clock,
-        revocations=revocations,
-        hasher=hasher,
-        register=RegisterOrganization(
-            orgs, employees, MemoryBotConfigRepository(store), hasher, verification, uow, clock
-        ),
-        verify=VerifyEmail(tokens, secrets, employees, orgs, uow, clock),
-        resend=ResendVerification(employees, orgs, verification, uow),
-        login=Login(employees, orgs, hasher, session_issuer, uow, clock, attempts),
-        refresh=RefreshTokens(secrets, sessions, employees, orgs, session_issuer, uow, clock),
-        forgot=ForgotPassword(employees, tokens, secrets, mail, links, uow, clock, ResetPolicy()),
-        reset=ResetPassword(tokens, secrets, employees, hasher, revoke_all, uow, clock),
-        change=ChangePassword(employees, orgs, hasher, revoke_all, session_issuer, uow, clock, attempts),
-        authenticate=AuthenticateAccessToken(issuer, revocations),
-    )
+async def kit(container: AsyncContainer) -> AsyncIterator[Kit]:
+    """The use cases of one request scope of the in-memory container (as production wires them)."""
+    async with container() as scope:
+        yield Kit(
+            store=await container.get(MemoryStore),
+            jobs=await container.get(MemoryJobQueue),
+            outbox=await container.get(MemoryMailOutbox),
+            clock=await container.get(FixedClock),
+            revocations=await container.get(MemoryRevocationStore),
+            hasher=await container.get(PasswordHasher),
+            register=await scope.get(RegisterOrganization),
+            verify=await scope.get(VerifyEmail),
+            resend=await scope.get(ResendVerification),
+            login=await scope.get(Login),
+            refresh=await scope.get(RefreshTokens),
+            forgot=await scope.get(ForgotPassword),
+            reset=await scope.get(ResetPassword),
+            change=await scope.get(ChangePassword),
+            authenticate=await scope.get(AuthenticateAccessToken),
+        )

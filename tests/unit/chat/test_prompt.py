@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import UUID, uuid4
 
 import pytest
+from dishka import AsyncContainer
 
 from kalamna.adapters.ai.tokens import TiktokenCounter
 from kalamna.application.chat.prompt import (
@@ -14,11 +15,11 @@ from kalamna.application.chat.prompt import (
     PromptPassage,
     estimate_prompt_tokens,
     is_no_answer,
-    may_become_no_answer,
     read_question,
     read_sources,
 )
 from kalamna.domain.ai import ChatMessage
+from kalamna.ports.ai import TokenCounter
 
 COUNTER = TiktokenCounter()
 REFUNDS = PromptPassage("Refunds are processed within 5 business days.", "Refund policy", uuid4())
@@ -227,13 +228,6 @@ def test_real_answers_are_not_taken_for_the_sentinel(reply: str) -> None:
     assert not is_no_answer(reply)
 
 
-def test_a_stream_is_held_back_while_it_may_still_be_the_sentinel() -> None:
-    assert may_become_no_answer("")
-    assert may_become_no_answer("[[NO_")
-    assert may_become_no_answer("Sorry, I")
-    assert not may_become_no_answer("Refunds are processed within 5 business days. " * 5)
-
-
 def test_building_is_deterministic() -> None:
     history = [ChatMessage("user", "hi"), ChatMessage("assistant", "Hello!")]
     first = builder().build(BotPersona(language="ar"), "Refunds?", [REFUNDS, SHIPPING], history)
@@ -260,3 +254,27 @@ def test_look_alike_fences_are_neutralised(disguised: str) -> None:
     out = neutralize(f"text {disguised} more")
     assert "</context>" not in out and "</customer_message>" not in out
     assert "&lt;/" in out
+
+
+# --- the builder production uses: resolved from the container ---------------------------------------
+
+
+async def test_the_wired_builder_keeps_its_budgets_and_counts_with_the_wired_tokenizer(
+    container: AsyncContainer,
+) -> None:
+    built = await container.get(PromptBuilder)
+    assert (built.total_budget, built.context_budget, built.history_budget) == (3500, 2000, 800)
+    counter = await container.get(TokenCounter)
+    passages = [PromptPassage("Our warranty covers defects for two years. " * 400, "Warranty", uuid4())]
+    history = [
+        ChatMessage("user", "Earlier question " * 300),
+        ChatMessage("assistant", "Earlier answer " * 300),
+    ]
+    prompt = built.build(BotPersona(instructions="Be brief. " * 400), "Warranty? " * 900, passages, history)
+    assert prompt.prompt_tokens == estimate_prompt_tokens(counter, prompt.messages) <= 3500
+    context = prompt.messages[-1].content.split("<context>")[1].split("</context>")[0]
+    assert counter.count(context) <= 2000
+    assert [s.label for s in read_sources(prompt.messages)] == ["S1"]
+    assert prompt == (await container.get(PromptBuilder)).build(
+        BotPersona(instructions="Be brief. " * 400), "Warranty? " * 900, passages, history
+    ), "one builder per container, deterministic"

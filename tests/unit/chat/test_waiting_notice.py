@@ -7,9 +7,10 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from kalamna.adapters.memory.events import MemoryConversationEvents, MemoryStaffPresence
-from kalamna.adapters.memory.identity import MemoryEmployeeRepository, MemoryStore, MemoryUnitOfWork
+from kalamna.adapters.memory.identity import MemoryEmployeeRepository, MemoryStore
 from kalamna.adapters.memory.jobs import MemoryJobQueue
 from kalamna.adapters.memory.security import FixedClock, MemoryRateLimiter
+from kalamna.adapters.memory.store import MemoryUnitOfWork
 from kalamna.application.conversations.notify import NoticePolicy, WaitingNotifier, waiting_email
 from kalamna.domain.chat import ChatSession, SessionStatus
 from kalamna.domain.identity import Employee, EmployeeStatus, Role

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from uuid import uuid4
 
-from kalamna.adapters.memory.identity import MemoryStore, MemoryUnitOfWork
+from kalamna.adapters.memory.identity import MemoryStore
 from kalamna.adapters.memory.jobs import MemoryJobQueue
 from kalamna.adapters.memory.knowledge import KnowledgeStore, MemoryKnowledgeRepository
 from kalamna.adapters.memory.security import FixedClock
+from kalamna.adapters.memory.store import MemoryUnitOfWork
 from kalamna.application.knowledge.ingestion import FailIngestion
 from kalamna.application.knowledge.reconcile import ReconcileIngestion, ReconcilePolicy
 from kalamna.domain.errors import EmbedderUnavailable

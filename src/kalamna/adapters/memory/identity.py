@@ -1,4 +1,5 @@
-"""In-memory repositories for unit tests. They copy on the way in and out, like a database would."""
+"""In-memory repositories for unit tests. They copy on the way in and out, like a database would, and
+pass the same contract tests as the PostgreSQL ones (``tests/integration/contracts``)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
+from kalamna.adapters.memory.store import Transactional
 from kalamna.domain.api_keys import ApiCredential
 from kalamna.domain.bot_config import BotConfig
 from kalamna.domain.errors import EmailTaken
@@ -18,7 +21,7 @@ from kalamna.domain.tokens import OneTimeToken, RefreshSession, TokenPurpose
 
 
 @dataclass
-class MemoryStore:
+class MemoryStore(Transactional):
     organizations: dict[UUID, Organization] = field(default_factory=dict)
     employees: dict[UUID, Employee] = field(default_factory=dict)
     tokens: dict[UUID, OneTimeToken] = field(default_factory=dict)
@@ -26,18 +29,12 @@ class MemoryStore:
     bot_configs: dict[UUID, BotConfig] = field(default_factory=dict)
     invitations: dict[UUID, Invitation] = field(default_factory=dict)
     credentials: dict[UUID, ApiCredential] = field(default_factory=dict)
-    commits: int = 0
 
 
-class MemoryUnitOfWork:
-    def __init__(self, store: MemoryStore) -> None:
-        self._store = store
-
-    async def commit(self) -> None:
-        self._store.commits += 1
-
-    async def rollback(self) -> None:
-        return None
+def _existing(table: dict[UUID, Any], key: UUID) -> None:
+    """``save`` updates a stored record; like an UPDATE of a missing row, it cannot create one."""
+    if key not in table:
+        raise LookupError(key)
 
 
 class MemoryOrganizationRepository:
@@ -52,6 +49,7 @@ class MemoryOrganizationRepository:
         return copy.deepcopy(found) if found else None
 
     async def save(self, organization: Organization) -> None:
+        _existing(self._store.organizations, organization.id)
         self._store.organizations[organization.id] = copy.deepcopy(organization)
 
     async def search(
@@ -74,6 +72,7 @@ class MemoryEmployeeRepository:
 
     async def add(self, employee: Employee) -> None:
         if any(e.email == employee.email for e in self._store.employees.values()):
+            self._store.rollback()  # as the database session does on the unique violation
             raise EmailTaken()
         self._store.employees[employee.id] = copy.deepcopy(employee)
 
@@ -90,6 +89,7 @@ class MemoryEmployeeRepository:
         return copy.deepcopy(found) if found else None
 
     async def save(self, employee: Employee) -> None:
+        _existing(self._store.employees, employee.id)
         self._store.employees[employee.id] = copy.deepcopy(employee)
 
     async def search(
@@ -120,13 +120,19 @@ class MemoryEmployeeRepository:
         found = self._store.employees.get(employee_id)
         if found is not None and found.organization_id == organization_id:
             del self._store.employees[employee_id]
+            # The foreign keys: sessions and one-time tokens cascade, invitations forget their sender.
             for session_id in [s.id for s in self._store.sessions.values() if s.employee_id == employee_id]:
                 del self._store.sessions[session_id]
+            for token_id in [t.id for t in self._store.tokens.values() if t.employee_id == employee_id]:
+                del self._store.tokens[token_id]
+            for invitation in self._store.invitations.values():
+                if invitation.invited_by == employee_id:
+                    invitation.invited_by = None
 
     async def list_by_organization(self, organization_id: UUID) -> Sequence[Employee]:
         return [
             copy.deepcopy(e)
-            for e in sorted(self._store.employees.values(), key=lambda e: e.created_at)
+            for e in sorted(self._store.employees.values(), key=lambda e: (e.created_at, e.id))
             if e.organization_id == organization_id
         ]
 
@@ -211,6 +217,7 @@ class MemoryBotConfigRepository:
         return copy.deepcopy(found) if found else None
 
     async def save(self, config: BotConfig) -> None:
+        _existing(self._store.bot_configs, config.organization_id)
         self._store.bot_configs[config.organization_id] = copy.deepcopy(config)
 
 
@@ -242,6 +249,7 @@ class MemoryInvitationRepository:
         return None
 
     async def save(self, invitation: Invitation) -> None:
+        _existing(self._store.invitations, invitation.id)
         self._store.invitations[invitation.id] = replace(invitation)
 
     async def search(

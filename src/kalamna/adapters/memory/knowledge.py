@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from uuid import UUID
 
+from kalamna.adapters.memory.store import Transactional
 from kalamna.domain.ids import new_id
 from kalamna.domain.knowledge import EntryStatus, IndexedChunk, KnowledgeEntry, SearchHit
 from kalamna.domain.pages import Page, PageRequest
@@ -25,7 +26,9 @@ class StoredChunk:
 
 
 @dataclass
-class KnowledgeStore:
+class KnowledgeStore(Transactional):
+    outside_transactions = ("blobs",)  # files, like the local or S3 blob store: no rollback
+
     entries: dict[UUID, KnowledgeEntry] = field(default_factory=dict)
     chunks: dict[UUID, StoredChunk] = field(default_factory=dict)
     blobs: dict[str, bytes] = field(default_factory=dict)
@@ -47,6 +50,8 @@ class MemoryKnowledgeRepository:
         return replace(found) if found else None
 
     async def save(self, entry: KnowledgeEntry) -> None:
+        if entry.id not in self._store.entries:
+            raise LookupError(entry.id)
         self._store.entries[entry.id] = replace(entry)
 
     async def delete(self, organization_id: UUID, entry_id: UUID) -> None:
@@ -206,9 +211,11 @@ class MemoryBlobStore:
         self._store = store
 
     async def put(self, key: str, data: bytes) -> None:
-        self._store.blobs[key] = data
+        self._store.blobs[key] = bytes(data)
 
     async def get(self, key: str) -> bytes:
+        if key not in self._store.blobs:
+            raise FileNotFoundError(key)
         return self._store.blobs[key]
 
     async def delete(self, key: str) -> None:

@@ -79,15 +79,3 @@ class FixedClock:
 
     def advance(self, delta: timedelta) -> None:
         self.current += delta
-
-
-@dataclass
-class MemoryThrottle:
-    until: dict[str, float] = field(default_factory=dict)
-
-    async def first_in_window(self, key: str, window_s: int) -> bool:
-        now = time.monotonic()
-        if self.until.get(key, 0.0) > now:
-            return False
-        self.until[key] = now + window_s
-        return True

@@ -39,7 +39,7 @@ MESSAGE_OVERHEAD_TOKENS = 4
 REPLY_PRIMING_TOKENS = 3
 
 # A reply is "no answer" when the sentinel comes first, or when everything else around it is at most
-# this long (a short apology). Streaming callers hold back this many characters before forwarding.
+# this long (a short apology).
 NO_ANSWER_APOLOGY_CHARS = 160
 
 _LANGUAGE_NAMES = {
@@ -144,14 +144,6 @@ def is_no_answer(text: str) -> bool:
         return True
     rest = (before + " " + text[match.end() :].strip(_DECORATION)).strip()
     return len(rest) <= NO_ANSWER_APOLOGY_CHARS
-
-
-def may_become_no_answer(prefix: str) -> bool:
-    """While streaming: whether the reply that starts with ``prefix`` could still turn out to be a
-    no-answer. Forward deltas to the customer only once this is ``False``."""
-    if is_no_answer(prefix):
-        return True
-    return len(prefix.strip()) <= NO_ANSWER_APOLOGY_CHARS
 
 
 def language_rule(language: str) -> str:
