@@ -574,8 +574,8 @@ def providers() -> list[Provider]:
         ChatProvider(),
         AnalyticsProvider(),
         OperationsProvider(),
-        *integration_providers(),
         ConversationProvider(),
+        *integration_providers(),  # last: its decorators wrap ports the providers above made
     ]
 
 

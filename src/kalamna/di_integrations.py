@@ -12,7 +12,12 @@ from dishka import Provider, Scope, decorate, provide, provide_all
 from saq import Queue
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from kalamna.adapters.metered import MeteredChatModel, MeteredChatRepository, MeteredEmbedder
+from kalamna.adapters.metered import (
+    MeteredChatModel,
+    MeteredChatRepository,
+    MeteredChatTransactions,
+    MeteredEmbedder,
+)
 from kalamna.adapters.metrics_sources import HandoversWaiting, QueueDepth
 from kalamna.adapters.postgres.repositories.webhooks import SqlaWebhookRepository
 from kalamna.adapters.queue.webhook_scheduler import JobDeliveryScheduler
@@ -32,6 +37,7 @@ from kalamna.domain.webhooks import RetrySchedule
 from kalamna.metrics import ScrapeGauge, ScrapeGauges
 from kalamna.ports.ai import ChatModel, Embedder
 from kalamna.ports.chat import ChatRepository
+from kalamna.ports.conversations import ChatTransactions
 from kalamna.ports.jobs import JobQueue
 from kalamna.ports.webhooks import (
     DeliveryScheduler,
@@ -107,6 +113,10 @@ class MetricsProvider(Provider):
     @decorate
     def metered_chats(self, chats: ChatRepository) -> ChatRepository:
         return MeteredChatRepository(chats)
+
+    @decorate
+    def metered_chat_transactions(self, transactions: ChatTransactions) -> ChatTransactions:
+        return MeteredChatTransactions(transactions)
 
     @provide(scope=Scope.APP)
     def scrape_gauges(self, engine: AsyncEngine, queue: Queue) -> ScrapeGauges:

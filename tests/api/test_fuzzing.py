@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import time
 from collections import Counter
 from typing import Any
@@ -136,6 +137,30 @@ def _path_parameters(ctx: dict[str, Any], method: str, path: str) -> dict[str, s
 
 STATUSES: Counter[int] = Counter()
 
+# "Invalid component" lines of an accepted negative case that are not the API's to reject: the harness
+# puts real credentials over a removed or mangled credential header, and unknown query parameters are
+# ignored by design (docs/decisions.md), as HTTP APIs do. Any other invalid component still fails.
+_NOT_THE_APIS = re.compile(
+    r"^\s*- (query: violates `additionalProperties`|header: violates .*\(was ([\w-]+)\))\s*$"
+)
+
+
+def _harness_artefact(exc: Exception, injected: dict[str, str]) -> bool:
+    text = str(exc)
+    if "Schema-violating request accepted" not in text or "Invalid component:" not in text:
+        return False
+    found = False
+    for line in text.split("Invalid component:", 1)[1].splitlines():
+        if not line.strip().startswith("- "):
+            if found:
+                break
+            continue
+        match = _NOT_THE_APIS.match(line)
+        if match is None or (match.group(2) and match.group(2).lower() not in {h.lower() for h in injected}):
+            return False
+        found = True
+    return found
+
 
 def _fuzz(operation: Any, mode: GenerationMode, ctx: dict[str, Any], failures: list[str]) -> int:
     method, path = operation.method.upper(), operation.path
@@ -153,6 +178,7 @@ def _fuzz(operation: Any, mode: GenerationMode, ctx: dict[str, Any], failures: l
     @given(case=strategy)
     @hypothesis_settings(
         max_examples=FUZZ_EXAMPLES,
+        derandomize=True,  # the same requests on every run: a red gate is reproducible, never luck
         deadline=None,
         database=None,
         phases=[Phase.generate],
@@ -167,7 +193,8 @@ def _fuzz(operation: Any, mode: GenerationMode, ctx: dict[str, Any], failures: l
             STATUSES[response.status_code] += 1
             case.validate_response(response, checks=checks, headers=headers)
         except Exception as exc:  # collect every failing operation, not just the first
-            failures.append(f"{mode.value} {method} {path}: {type(exc).__name__}: {str(exc)[:600]}")
+            if not _harness_artefact(exc, headers):
+                failures.append(f"{mode.value} {method} {path}: {type(exc).__name__}: {str(exc)[:600]}")
 
     try:
         run()

@@ -4,6 +4,8 @@
 - ``MeteredEmbedder``: embedding latency and errors (queries and passages).
 - ``MeteredChatRepository``: chat first-token and reply latency, read from each assistant reply the
   answering use case stores (the figures it measured from the customer's message on).
+- ``MeteredChatTransactions``: the same for replies saved in their own transaction (a reply
+  outlives its request, so the reply runner saves it through ``ChatTransactions``).
 
 ``di_integrations`` applies them with Dishka's ``decorate``.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 from kalamna import metrics
@@ -20,6 +23,7 @@ from kalamna.domain.ai import ChatResult, ChatUsage
 from kalamna.domain.chat import ChatMessage, MessageRole
 from kalamna.ports.ai import ChatModel, Embedder
 from kalamna.ports.chat import ChatRepository
+from kalamna.ports.conversations import ChatTransaction, ChatTransactions
 
 
 def _tokens(usage: ChatUsage) -> None:
@@ -120,3 +124,22 @@ class MeteredChatRepository:
             metrics.CHAT_REPLY.labels(outcome).observe(message.latency_ms / 1000)
             if message.first_token_ms is not None:
                 metrics.CHAT_FIRST_TOKEN.observe(message.first_token_ms / 1000)
+
+
+class _MeteredTransaction:
+    def __init__(self, inner: ChatTransaction) -> None:
+        self._inner = inner
+        self.chats = MeteredChatRepository(inner.chats)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+class MeteredChatTransactions:
+    def __init__(self, inner: ChatTransactions) -> None:
+        self._inner = inner
+
+    @asynccontextmanager
+    async def __call__(self) -> AsyncIterator[Any]:
+        async with self._inner() as transaction:
+            yield _MeteredTransaction(transaction)

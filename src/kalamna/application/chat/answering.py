@@ -225,8 +225,13 @@ class ProduceReply:
     async def __call__(self, plan: AnswerPlan) -> AsyncIterator[str | ProducedReply]:
         if plan.prompt is None:
             yield plan.fallback_message
-            yield self._result(
-                plan, plan.fallback_message, ReplyOutcome.FALLBACK, None, ChatUsage(0, 0), None
+            yield self._result(  # the fallback is the reply's first (and only) text
+                plan,
+                plan.fallback_message,
+                ReplyOutcome.FALLBACK,
+                None,
+                ChatUsage(0, 0),
+                _ms_since(plan.started),
             )
             return
         filtering = SentinelFilter()
