@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 from dishka import Provider, Scope, decorate, provide, provide_all
 from saq import Queue
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from kalamna.adapters.metered import (
     MeteredChatModel,
@@ -19,7 +19,7 @@ from kalamna.adapters.metered import (
     MeteredEmbedder,
 )
 from kalamna.adapters.metrics_sources import HandoversWaiting, QueueDepth
-from kalamna.adapters.postgres.repositories.webhooks import SqlaWebhookRepository
+from kalamna.adapters.postgres.repositories.webhooks import SqlaWebhookRepository, SqlaWebhookTransactions
 from kalamna.adapters.queue.webhook_scheduler import JobDeliveryScheduler
 from kalamna.adapters.security.secret_box import AesGcmSecretBox
 from kalamna.adapters.webhooks.http import HttpxWebhookSender, ResolvingTargetGuard
@@ -29,6 +29,7 @@ from kalamna.application.webhooks import (
     DeliverWebhook,
     ListDeliveries,
     ListWebhooks,
+    PublishInOwnTransaction,
     PublishWebhookEvent,
     SendTestPing,
 )
@@ -41,11 +42,13 @@ from kalamna.ports.conversations import ChatTransactions
 from kalamna.ports.jobs import JobQueue
 from kalamna.ports.webhooks import (
     DeliveryScheduler,
+    DetachedWebhookEvents,
     SecretBox,
     TargetGuard,
     WebhookEvents,
     WebhookRepository,
     WebhookSender,
+    WebhookTransactions,
 )
 
 
@@ -81,6 +84,11 @@ class WebhookProvider(Provider):
     def scheduler(self, jobs: JobQueue) -> DeliveryScheduler:
         return JobDeliveryScheduler(jobs)
 
+    @provide(scope=Scope.APP)
+    def transactions(self, factory: async_sessionmaker[AsyncSession]) -> WebhookTransactions:
+        return SqlaWebhookTransactions(factory)
+
+    detached_publisher = provide(PublishInOwnTransaction, provides=DetachedWebhookEvents, scope=Scope.APP)
     repository = provide(SqlaWebhookRepository, provides=WebhookRepository, scope=Scope.REQUEST)
     publisher = provide(PublishWebhookEvent, provides=WebhookEvents, scope=Scope.REQUEST)
 

@@ -48,6 +48,7 @@ from kalamna.ports.webhooks import (
     TargetGuard,
     WebhookRepository,
     WebhookSender,
+    WebhookTransactions,
 )
 
 log = logging.getLogger("kalamna.webhooks")
@@ -229,6 +230,27 @@ class PublishWebhookEvent(_Enqueuer):
             )
             with contextlib.suppress(Exception):
                 await self._uow.rollback()
+
+
+class PublishInOwnTransaction:
+    """The ``DetachedWebhookEvents`` port: ``PublishWebhookEvent`` in a transaction of its own, for
+    work outside a request (it lives as long as the app). Never raises either."""
+
+    def __init__(self, transactions: WebhookTransactions, scheduler: DeliveryScheduler, clock: Clock) -> None:
+        self._transactions = transactions
+        self._scheduler = scheduler
+        self._clock = clock
+
+    async def publish(self, organization_id: UUID, event: WebhookEvent, data: Mapping[str, Any]) -> None:
+        try:
+            async with self._transactions() as tx:
+                await PublishWebhookEvent(tx.webhooks, self._scheduler, tx.uow, self._clock).publish(
+                    organization_id, event, data
+                )
+        except Exception:
+            log.exception(
+                "webhook event not published", extra={"event": event.value, "tenant_id": str(organization_id)}
+            )
 
 
 class SendTestPing(_Enqueuer):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 from uuid import UUID
 
 from kalamna.domain.pages import Page, PageRequest
 from kalamna.domain.webhooks import AttemptResult, Delivery, Webhook, WebhookEvent
+from kalamna.ports.repositories import UnitOfWork
 
 
 class WebhookEvents(Protocol):
@@ -19,6 +21,11 @@ class WebhookEvents(Protocol):
     """
 
     async def publish(self, organization_id: UUID, event: WebhookEvent, data: Mapping[str, Any]) -> None: ...
+
+
+class DetachedWebhookEvents(WebhookEvents, Protocol):
+    """``WebhookEvents`` for work that outlives a request (a bot reply running in a task of its own):
+    each ``publish`` opens and ends a transaction of its own, so one instance serves the whole app."""
 
 
 class WebhookRepository(Protocol):
@@ -41,6 +48,20 @@ class WebhookRepository(Protocol):
     async def list_deliveries(
         self, organization_id: UUID, webhook_id: UUID, page: PageRequest
     ) -> Page[Delivery]: ...
+
+
+class WebhookTransaction(Protocol):
+    @property
+    def webhooks(self) -> WebhookRepository: ...
+
+    @property
+    def uow(self) -> UnitOfWork: ...
+
+
+class WebhookTransactions(Protocol):
+    def __call__(self) -> AbstractAsyncContextManager[WebhookTransaction]:
+        """A new transaction; it is rolled back on exit unless committed through ``uow``."""
+        ...
 
 
 class SecretBox(Protocol):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from kalamna.application.webhooks import DeliverWebhook, PublishWebhookEvent
+from kalamna.application.webhooks import DeliverWebhook, PublishInOwnTransaction, PublishWebhookEvent
 from kalamna.domain.pages import Page, PageRequest
 from kalamna.domain.webhooks import (
     AttemptResult,
@@ -134,6 +136,48 @@ async def test_publish_never_raises() -> None:
     publisher = PublishWebhookEvent(Repo(broken=True), Scheduler(), uow, Clock())  # type: ignore[arg-type]
     await publisher.publish(uuid4(), WebhookEvent.PING, {})
     assert uow.log == ["rollback"]
+
+
+@dataclass
+class Tx:
+    webhooks: Repo
+    uow: Uow
+
+
+@dataclass
+class Transactions:
+    repo: Repo
+    opened: list[Tx] = field(default_factory=list)
+    fails: bool = False
+
+    @asynccontextmanager
+    async def __call__(self) -> AsyncIterator[Tx]:
+        if self.fails:
+            raise ConnectionError("no database connection")
+        tx = Tx(self.repo, Uow())
+        self.opened.append(tx)
+        yield tx
+
+
+async def test_publish_in_own_transaction_commits_its_own_unit_of_work() -> None:
+    org = uuid4()
+    wanted = hook(org, (WebhookEvent.MESSAGE_CREATED,))
+    transactions = Transactions(Repo([wanted]))
+    scheduler = Scheduler()
+    publisher = PublishInOwnTransaction(transactions, scheduler, Clock())  # type: ignore[arg-type]
+    await publisher.publish(org, WebhookEvent.MESSAGE_CREATED, {"conversation_id": "c"})
+    await publisher.publish(org, WebhookEvent.MESSAGE_CREATED, {"conversation_id": "d"})
+    assert [tx.uow.log for tx in transactions.opened] == [["commit"], ["commit"]]  # one transaction each
+    assert len(scheduler.calls) == 2 and {d.webhook_id for d in transactions.repo.deliveries.values()} == {
+        wanted.id
+    }
+
+
+async def test_publish_in_own_transaction_never_raises() -> None:
+    transactions = Transactions(Repo(), fails=True)
+    publisher = PublishInOwnTransaction(transactions, Scheduler(), Clock())  # type: ignore[arg-type]
+    await publisher.publish(uuid4(), WebhookEvent.MESSAGE_CREATED, {})
+    assert transactions.opened == []
 
 
 async def test_attempts_follow_the_schedule_then_fail() -> None:

@@ -34,6 +34,7 @@ from kalamna.application.chat.answering import (
     ProduceReply,
     SaveReply,
 )
+from kalamna.application.conversations.hooks import announce_messages, announce_session
 from kalamna.application.conversations.live import Broadcast
 from kalamna.application.conversations.notify import WaitingNotifier
 from kalamna.domain.ai import ChatUsage
@@ -42,10 +43,12 @@ from kalamna.domain.chat import ChatMessage, ChatSession, MessageRole, ReplyOutc
 from kalamna.domain.errors import DependencyUnavailable, DomainError, NotFound
 from kalamna.domain.handover import ConversationMode, HandoverReason, asks_for_person
 from kalamna.domain.ids import new_id
+from kalamna.domain.webhooks import WebhookEvent
 from kalamna.ports.chat import ChatRepository
 from kalamna.ports.conversations import ChatTransactions, ConversationEvents, ConversationRepository
 from kalamna.ports.repositories import EmployeeRepository, UnitOfWork
 from kalamna.ports.security import Clock
+from kalamna.ports.webhooks import DetachedWebhookEvents, WebhookEvents
 
 log = logging.getLogger("kalamna.chat")
 
@@ -160,8 +163,10 @@ class ReplyRunner:
         in_flight: RepliesInFlight,
         clock: Clock,
         notify: WaitingNotifier,
+        webhooks: DetachedWebhookEvents,
     ) -> None:
         self._notify = notify
+        self._webhooks = webhooks
         self._produce = produce
         self._transactions = transactions
         self._events = events
@@ -248,6 +253,7 @@ class ReplyRunner:
                 # the customer saw is kept, but it counts for nothing.
                 await tx.uow.commit()
                 await broadcast.send(tx.conversations)
+                await announce_messages(self._webhooks, saved)
                 return MessageOutcome(plan.question, saved, current.mode)
             in_row = current.count_bot_reply(reply is None or reply.outcome in NOT_ANSWERED)
             handover = config.handover
@@ -271,7 +277,10 @@ class ReplyRunner:
             await tx.chats.save_session(current)
             await tx.uow.commit()
             await broadcast.send(tx.conversations)
+            await announce_messages(self._webhooks, saved, answer if answer is not saved else None)
             if current.mode is ConversationMode.WAITING:
+                waiting = WebhookEvent.CONVERSATION_WAITING
+                await announce_session(self._webhooks, waiting, tx.conversations, current)
                 await self._notify(current, tx.conversations, tx.employees, tx.uow)
             return MessageOutcome(plan.question, answer, current.mode)
 
@@ -290,9 +299,11 @@ class SendMessage:
         runner: ReplyRunner,
         employees: EmployeeRepository,
         notify: WaitingNotifier,
+        webhooks: WebhookEvents | None = None,
     ) -> None:
         self._employees = employees
         self._notify = notify
+        self._webhooks = webhooks
         self._prepare = prepare
         self._chats = chats
         self._conversations = conversations
@@ -312,7 +323,9 @@ class SendMessage:
         if current.bot_answers and not (config.handover.enabled and asks_for_person(text)):
             await self._uow.rollback()  # release the lock: the bot answers (PrepareAnswer commits)
             plan = await self._prepare(current, config, content)
-            return self._runner.start(current, config, plan)
+            run = self._runner.start(current, config, plan)
+            await announce_messages(self._webhooks, plan.question)  # stored by PrepareAnswer
+            return run
         now = self._clock.now()
         question = new_message(current, MessageRole.USER, text, now)
         await self._chats.add_message(question)
@@ -337,6 +350,9 @@ class SendMessage:
         await self._chats.save_session(current)
         await self._uow.commit()
         await broadcast.send(self._conversations)
+        await announce_messages(self._webhooks, question, reply)
         if reply is not None:  # this message asked for a person
+            waiting = WebhookEvent.CONVERSATION_WAITING
+            await announce_session(self._webhooks, waiting, self._conversations, current)
             await self._notify(current, self._conversations, self._employees, self._uow)
         return MessageOutcome(question, reply, current.mode)

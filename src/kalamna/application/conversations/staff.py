@@ -8,6 +8,7 @@ from uuid import UUID
 
 from kalamna.application.access import require
 from kalamna.application.auth.principal import Principal
+from kalamna.application.conversations.hooks import announce_conversation, announce_messages
 from kalamna.application.conversations.live import Broadcast
 from kalamna.application.conversations.notify import WaitingNotifier
 from kalamna.application.conversations.replies import new_message
@@ -26,6 +27,7 @@ from kalamna.domain.identity import EmployeeStatus, Role
 from kalamna.domain.pages import Page, PageRequest
 from kalamna.domain.policy import Action, is_allowed
 from kalamna.domain.text import normalize_for_search
+from kalamna.domain.webhooks import WebhookEvent
 from kalamna.ports.chat import ChatRepository
 from kalamna.ports.conversations import (
     STAFF,
@@ -37,6 +39,7 @@ from kalamna.ports.conversations import (
 )
 from kalamna.ports.repositories import BotConfigRepository, EmployeeRepository, UnitOfWork
 from kalamna.ports.security import Clock
+from kalamna.ports.webhooks import WebhookEvents
 
 RELEASE_MESSAGE = {
     "en": "You are back with the assistant. You can ask for a person again at any time.",
@@ -69,7 +72,9 @@ class _Conversations:
         uow: UnitOfWork,
         clock: Clock,
         events: ConversationEvents,
+        webhooks: WebhookEvents | None = None,
     ) -> None:
+        self._webhooks = webhooks
         self._chats = chats
         self._conversations = conversations
         self._employees = employees
@@ -157,6 +162,7 @@ class AssignConversation(_Conversations):
         now = self._clock.now()
         before = session.mode
         session.ensure_open()
+        previous = session.assigned_to
         change = session.assign(assignee.id, now)
         if before is ConversationMode.BOT:
             await self._conversations.start_handover(
@@ -164,7 +170,10 @@ class AssignConversation(_Conversations):
             )
         broadcast = Broadcast(self._events, session)
         broadcast.mode(change.after, assignee.full_name)
-        return await self._commit(session, broadcast)
+        view = await self._commit(session, broadcast)
+        if change.changed or previous != assignee.id:
+            await announce_conversation(self._webhooks, WebhookEvent.CONVERSATION_ASSIGNED, view)
+        return view
 
 
 class ReplyAsAgent(_Conversations):
@@ -194,7 +203,10 @@ class ReplyAsAgent(_Conversations):
         broadcast.message(message)
         if change.changed:
             broadcast.mode(change.after, author)
-        await self._commit(session, broadcast)
+        view = await self._commit(session, broadcast)
+        await announce_messages(self._webhooks, message)
+        if change.changed:  # the reply took the conversation
+            await announce_conversation(self._webhooks, WebhookEvent.CONVERSATION_ASSIGNED, view)
         return message
 
 
@@ -206,6 +218,7 @@ class ReleaseConversation(_Conversations):
         now = self._clock.now()
         change = session.release(now)
         broadcast = Broadcast(self._events, session)
+        notice = None
         if change.changed:
             config = await self._configs.get(organization_id)
             notice = new_message(session, MessageRole.SYSTEM, release_message(config, session), now)
@@ -213,7 +226,9 @@ class ReleaseConversation(_Conversations):
             await self._conversations.end_handover(session.id, now)
             broadcast.message(notice)
             broadcast.mode(ConversationMode.BOT, None)
-        return await self._commit(session, broadcast)
+        view = await self._commit(session, broadcast)
+        await announce_messages(self._webhooks, notice)
+        return view
 
 
 class CloseConversation(_Conversations):
@@ -226,12 +241,16 @@ class CloseConversation(_Conversations):
 
 async def close_conversation(cases: _Conversations, session: ChatSession) -> ConversationView:
     broadcast = Broadcast(cases._events, session)
-    if session.status.value == "open":
+    closing = session.status.value == "open"
+    if closing:
         now = cases._clock.now()
         session.close(now)
         await cases._conversations.end_handover(session.id, now)
         broadcast.closed()
-    return await cases._commit(session, broadcast)
+    view = await cases._commit(session, broadcast)
+    if closing:
+        await announce_conversation(cases._webhooks, WebhookEvent.CONVERSATION_CLOSED, view)
+    return view
 
 
 class ExportConversations(_Conversations):
@@ -256,8 +275,9 @@ class RequestHandover(_Conversations):
         clock: Clock,
         events: ConversationEvents,
         notify: WaitingNotifier,
+        webhooks: WebhookEvents | None = None,
     ) -> None:
-        super().__init__(chats, conversations, employees, configs, uow, clock, events)
+        super().__init__(chats, conversations, employees, configs, uow, clock, events, webhooks)
         self._notify = notify
 
     async def __call__(self, session: ChatSession, config: BotConfig, reason: str | None) -> ChatSession:
@@ -281,7 +301,9 @@ class RequestHandover(_Conversations):
         broadcast = Broadcast(self._events, current)
         broadcast.message(notice)
         broadcast.mode(current.mode, None)
-        await self._commit(current, broadcast)
+        view = await self._commit(current, broadcast)
+        await announce_messages(self._webhooks, notice)
+        await announce_conversation(self._webhooks, WebhookEvent.CONVERSATION_WAITING, view)
         await self._notify(current, self._conversations, self._employees, self._uow)
         return current
 

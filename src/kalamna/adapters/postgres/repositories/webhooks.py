@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from uuid import UUID
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kalamna.adapters.postgres.models import WebhookDeliveryRow, WebhookRow
+from kalamna.adapters.postgres.unit_of_work import SqlaUnitOfWork
 from kalamna.domain.pages import Page, PageRequest
 from kalamna.domain.webhooks import Delivery, DeliveryStatus, Webhook, WebhookEvent
 
@@ -147,3 +150,21 @@ class SqlaWebhookRepository:
             .offset(page.offset)
         )
         return Page([_delivery(r) for r in rows], int(total or 0), page.limit, page.offset)
+
+
+class _WebhookTransaction:
+    def __init__(self, session: AsyncSession) -> None:
+        self.webhooks = SqlaWebhookRepository(session)
+        self.uow = SqlaUnitOfWork(session)
+
+
+class SqlaWebhookTransactions:
+    """``WebhookTransactions``: a session of its own per transaction."""
+
+    def __init__(self, factory: async_sessionmaker[AsyncSession]) -> None:
+        self._factory = factory
+
+    @asynccontextmanager
+    async def __call__(self) -> AsyncIterator[_WebhookTransaction]:
+        async with self._factory() as session:
+            yield _WebhookTransaction(session)
