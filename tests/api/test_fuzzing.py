@@ -108,7 +108,12 @@ def _build(client: asgi.ASGIClient, jobs: RecordingJobs, internal_token: str) ->
 _DESTRUCTIVE = {("POST", "/api/v1/auth/logout"), ("POST", "/api/v1/auth/password/change")}
 
 
+METRICS_TOKEN = "fuzz-metrics-token-" + "m" * 24
+
+
 def _headers(ctx: dict[str, Any], method: str, path: str) -> dict[str, str]:
+    if path == "/api/v1/metrics":  # guarded by its own token when one is set (it is, here)
+        return {"Authorization": f"Bearer {METRICS_TOKEN}"}
     if path.startswith("/api/v1/internal/"):
         return ctx["world"].internal
     if path.startswith("/api/v1/chat/"):
@@ -141,7 +146,8 @@ STATUSES: Counter[int] = Counter()
 # puts real credentials over a removed or mangled credential header, and unknown query parameters are
 # ignored by design (docs/decisions.md), as HTTP APIs do. Any other invalid component still fails.
 _NOT_THE_APIS = re.compile(
-    r"^\s*- (query: violates `additionalProperties`|header: violates .*\(was ([\w-]+)\))\s*$"
+    r"^- (query: violates `additionalProperties`"
+    r"|(?:header: |parameter `[\w-]+` in header - )violates .*\(was ([\w-]+)\))$"
 )
 
 
@@ -149,17 +155,19 @@ def _harness_artefact(exc: Exception, injected: dict[str, str]) -> bool:
     text = str(exc)
     if "Schema-violating request accepted" not in text or "Invalid component:" not in text:
         return False
-    found = False
-    for line in text.split("Invalid component:", 1)[1].splitlines():
+    # One component on the same line ("Invalid component: parameter ..."), or a list below it.
+    rest = text.split("Invalid component:", 1)[1]
+    first, _, below = rest.partition("\n")
+    lines = [f"- {first.strip()}"] if first.strip() else []
+    for line in below.splitlines():
         if not line.strip().startswith("- "):
-            if found:
-                break
-            continue
+            break
+        lines.append(line.strip())
+    for line in lines:
         match = _NOT_THE_APIS.match(line)
         if match is None or (match.group(2) and match.group(2).lower() not in {h.lower() for h in injected}):
             return False
-        found = True
-    return found
+    return bool(lines)
 
 
 def _fuzz(operation: Any, mode: GenerationMode, ctx: dict[str, Any], failures: list[str]) -> int:
@@ -216,6 +224,7 @@ def test_schemathesis_gate(services, tmp_path) -> None:  # type: ignore[no-untyp
         rate_limit_widget_key_requests=UNLIMITED,
         rate_limit_widget_client_requests=UNLIMITED,
         rate_limit_widget_feedback=UNLIMITED,
+        metrics_token=METRICS_TOKEN,
     )
 
     async def superuser() -> None:
