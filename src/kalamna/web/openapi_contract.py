@@ -63,7 +63,7 @@ _METHODS = ("get", "post", "put", "patch", "delete")
 
 
 def security_for(path: str) -> list[dict[str, list[str]]]:
-    if _PUBLIC.match(path):
+    if _PUBLIC.match(path) or not path.startswith(f"{PREFIX}/"):  # pages: /widget.js, /demo, ...
         return []
     if path.startswith(f"{PREFIX}/internal/"):
         return [{"InternalToken": []}, {"BearerAuth": []}]
