@@ -24,7 +24,7 @@ from kalamna.config import Settings
 from kalamna.domain import limits
 from kalamna.domain.errors import InvalidCredentials
 from kalamna.domain.identity import normalize_email
-from kalamna.ports.jobs import JobQueue
+from kalamna.ports.jobs import REQUEST_PASSWORD_RESET, RESEND_VERIFICATION, JobQueue
 from kalamna.ports.security import RateLimiter
 from kalamna.web.errors import ApiError, budget_headers
 from kalamna.web.schemas import EmployeeOut, MessageOut, OrganizationOut, TokenPairOut
@@ -225,7 +225,7 @@ class AuthController(Controller):
         address = normalize_email(data.email)  # format only (422); no lookup here
         headers = await _email_action(request, "resend", address, limiter, settings)
         # The lookup runs as a job: known and unknown addresses take the same time here.
-        await jobs.enqueue("resend_verification", email=address)
+        await jobs.enqueue(RESEND_VERIFICATION, email=address)
         return Response(MessageOut(ACCEPTED), status_code=202, headers=headers)
 
     @post("/login", status_code=200, summary="Sign in")
@@ -292,7 +292,7 @@ class AuthController(Controller):
         address = normalize_email(data.email)  # format only (422); no lookup here
         headers = await _email_action(request, "forgot", address, limiter, settings)
         # The lookup runs as a job: known and unknown addresses take the same time here.
-        await jobs.enqueue("request_password_reset", email=address)
+        await jobs.enqueue(REQUEST_PASSWORD_RESET, email=address)
         return Response(MessageOut(ACCEPTED), status_code=202, headers=headers)
 
     @get("/password/reset/verify/{token:str}", summary="Check a password-reset token")
