@@ -14,9 +14,8 @@ import pytest
 import pytest_asyncio
 from litestar.testing import AsyncTestClient
 
-from kalamna.adapters.memory.jobs import MemoryJobQueue
 from kalamna.web.app import create_app, web_container
-from tests.api.conftest import recording_jobs
+from tests.api.conftest import RecordingJobs, recording_jobs
 from tests.api.helpers import World, build_world
 from tests.conftest import Services, make_test_settings, wipe
 
@@ -72,7 +71,7 @@ async def shared(
     """One app and one world for every row (the rows neither change nor depend on each other)."""
     await wipe(services)
     settings = make_test_settings(services, tmp_path_factory.mktemp("matrix") / "data")
-    jobs = MemoryJobQueue()
+    jobs = RecordingJobs()
     app = create_app(settings, web_container(settings, recording_jobs(jobs)))
     async with AsyncTestClient(app) as client:
         yield client, await build_world(client, jobs, settings)
