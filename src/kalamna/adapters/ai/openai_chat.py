@@ -147,12 +147,7 @@ class OpenAIChatModel:
         self._max_tokens_field = max_tokens_field
         self._extra_body = dict(extra_body) if extra_body else None
         self._client = openai_client(
-            base_url=base_url,
-            api_key=api_key,
-            timeout_s=timeout_s,
-            connect_timeout_s=connect_timeout_s,
-            max_retries=max_retries,
-            default_headers=default_headers,
+            base_url, api_key, timeout_s, connect_timeout_s, max_retries, default_headers
         )
 
     @property

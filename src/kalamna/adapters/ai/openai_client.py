@@ -8,7 +8,6 @@ import openai
 
 
 def openai_client(
-    *,
     base_url: str | None,
     api_key: str,
     timeout_s: float,

@@ -91,12 +91,7 @@ class OpenAIEmbedder:
         self._batch_size = batch_size
         self._encoding_format = encoding_format
         self._client = openai_client(
-            base_url=base_url,
-            api_key=api_key,
-            timeout_s=timeout_s,
-            connect_timeout_s=connect_timeout_s,
-            max_retries=max_retries,
-            default_headers=default_headers,
+            base_url, api_key, timeout_s, connect_timeout_s, max_retries, default_headers
         )
 
     @property
