@@ -124,7 +124,6 @@ from kalamna.application.team import (
     UpdateEmployee,
     VerifyInvitation,
 )
-from kalamna.application.widget import GetWidgetSettings
 from kalamna.config import Settings, parse_rate
 from kalamna.domain.errors import DependencyUnavailable
 from kalamna.ports.ai import ChatModel, Embedder, TokenCounter
@@ -381,7 +380,6 @@ class OrganizationUseCaseProvider(Provider):
         ListOrganizations,
         CreateOrganization,
         AdministerOrganization,
-        GetWidgetSettings,
     )
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kalamna.adapters.memory.jobs import MemoryJobQueue
 from kalamna.adapters.postgres.mail_outbox import MailSealer, SqlaMailOutbox
 from kalamna.domain.mail import EmailMessage
-from kalamna.ports.jobs import JobQueue
+from kalamna.ports.jobs import NOTIFY_WAITING_STAFF, REQUEST_PASSWORD_RESET, RESEND_VERIFICATION, JobQueue
 from kalamna.ports.mail import MailOutbox
 from kalamna.web.app import create_app, web_container
 from kalamna.worker.tasks import notify_waiting_staff, request_password_reset, resend_verification
@@ -37,9 +37,9 @@ class RecordingJobs(MemoryJobQueue):
 
 
 _INLINE: dict[str, Any] = {
-    "request_password_reset": request_password_reset,
-    "resend_verification": resend_verification,
-    "notify_waiting_staff": notify_waiting_staff,
+    REQUEST_PASSWORD_RESET: request_password_reset,
+    RESEND_VERIFICATION: resend_verification,
+    NOTIFY_WAITING_STAFF: notify_waiting_staff,
 }
 
 

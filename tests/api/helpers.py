@@ -14,6 +14,7 @@ from litestar.testing import AsyncTestClient
 
 from kalamna.adapters.memory.jobs import MemoryJobQueue
 from kalamna.domain.identity import Role
+from kalamna.ports.jobs import DELIVER_EMAIL
 from tests.seeding import PASSWORD, Seeded, Seeder
 
 T = TypeVar("T")
@@ -25,7 +26,7 @@ def emails_to(jobs: MemoryJobQueue, to: str) -> list[dict[str, str]]:
     mails: dict[str, dict[str, str]] = getattr(jobs, "mails", {})
     found = []
     for job in jobs.jobs:
-        if job.task == "deliver_email":
+        if job.task == DELIVER_EMAIL:
             message = mails.get(job.kwargs["outbox_id"])
             if message is not None and message["to"] == to:
                 found.append(message)
@@ -38,7 +39,7 @@ def queued_emails(jobs: MemoryJobQueue) -> list[dict[str, str]]:
     return [
         mails[job.kwargs["outbox_id"]]
         for job in jobs.jobs
-        if job.task == "deliver_email" and job.kwargs["outbox_id"] in mails
+        if job.task == DELIVER_EMAIL and job.kwargs["outbox_id"] in mails
     ]
 
 

@@ -105,6 +105,16 @@ async def test_openapi_31_lists_routes(edge_client: AsyncTestClient) -> None:
     assert (await edge_client.get("/schema")).status_code == 200
 
 
+async def test_openapi_component_names_carry_no_module_path(edge_client: AsyncTestClient) -> None:
+    names = (await edge_client.get("/schema/openapi.json")).json()["components"]["schemas"]
+    leaked = sorted(name for name in names if "kalamna." in name or "_" in name)
+    assert leaked == []
+    # the list responses are named per capability
+    assert {"ChatMessagePage", "ConversationPage", "EntryPage", "OrganizationPage", "WebhookPage"} <= set(
+        names
+    )
+
+
 async def test_cors_preflight_allows_configured_origin(edge_client: AsyncTestClient) -> None:
     response = await edge_client.options(
         "/api/v1/health",

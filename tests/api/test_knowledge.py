@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kalamna.adapters.ai.tokens import TiktokenCounter
 from kalamna.adapters.memory.jobs import MemoryJobQueue
 from kalamna.di import make_container
+from kalamna.ports.jobs import INGEST_ENTRY
 from kalamna.worker.tasks import ingest_entry
 from tests.api.helpers import Account, World, live_account, wait_for_status
 from tests.unit.knowledge.test_extraction import (
@@ -189,8 +190,8 @@ async def drain(settings, jobs: MemoryJobQueue) -> AsyncIterator[Drain]:  # type
     container = make_container(settings)
 
     async def run() -> int:
-        ingest = [job for job in jobs.jobs if job.task == "ingest_entry"]
-        jobs.jobs = [job for job in jobs.jobs if job.task != "ingest_entry"]
+        ingest = [job for job in jobs.jobs if job.task == INGEST_ENTRY]
+        jobs.jobs = [job for job in jobs.jobs if job.task != INGEST_ENTRY]
         for job in ingest:
             await ingest_entry({"container": container}, **job.kwargs)
         return len(ingest)
@@ -396,7 +397,7 @@ async def test_uploads_over_ten_mebibytes_are_refused(client, world: World, jobs
     assert consumed < 12 * MiB, "the upload must be cut off while streaming, not read to the end"
     listed = await client.get(kb(owner.organization_id), headers=owner.auth)
     assert listed.json()["total"] == 1
-    assert len([j for j in jobs.jobs if j.task == "ingest_entry"]) == 1
+    assert len([j for j in jobs.jobs if j.task == INGEST_ENTRY]) == 1
 
 
 @pytest.mark.parametrize(
@@ -637,7 +638,7 @@ async def test_rebuild_queues_one_job_per_entry_for_an_entry_an_org_or_everythin
         jobs.jobs.clear()
         response = await client.post(url, json=body, headers=internal(settings))
         assert response.status_code == 202, response.text
-        queued = {j.kwargs["entry_id"] for j in jobs.jobs if j.task == "ingest_entry"}
+        queued = {j.kwargs["entry_id"] for j in jobs.jobs if j.task == INGEST_ENTRY}
         return response.json()["queued"], queued
 
     assert await rebuild({"entry_id": mine[0]["id"]}) == (1, {mine[0]["id"]})

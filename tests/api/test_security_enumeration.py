@@ -12,7 +12,7 @@ from dishka import Provider, Scope
 from litestar.testing import AsyncTestClient
 
 from kalamna.adapters.memory.jobs import MemoryJobQueue
-from kalamna.ports.jobs import JobQueue
+from kalamna.ports.jobs import REQUEST_PASSWORD_RESET, RESEND_VERIFICATION, JobQueue
 from kalamna.web.app import create_app, web_container
 from tests.api.helpers import PASSWORD
 from tests.conftest import make_test_settings
@@ -33,7 +33,7 @@ async def queued(services, tmp_path) -> AsyncIterator[tuple[AsyncTestClient, Mem
 
 @pytest.mark.parametrize(
     ("path", "task"),
-    [("password/forgot", "request_password_reset"), ("verify/resend", "resend_verification")],
+    [("password/forgot", REQUEST_PASSWORD_RESET), ("verify/resend", RESEND_VERIFICATION)],
 )
 async def test_known_and_unknown_addresses_queue_the_same_lookup(queued, path: str, task: str) -> None:  # type: ignore[no-untyped-def]
     client, jobs = queued

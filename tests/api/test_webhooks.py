@@ -18,6 +18,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from kalamna.adapters.memory.jobs import MemoryJobQueue
+from kalamna.ports.jobs import DELIVER_WEBHOOK
 from kalamna.web.app import create_app, web_container
 from tests.api.conftest import RecordingJobs, recording_jobs
 from tests.api.helpers import Account, World, live_account, wait_for_status
@@ -209,7 +210,7 @@ async def test_tenant_isolation_and_roles(
         missing_org, json={"url": "http://127.0.0.1:9/x", "events": ["ping"]}, headers=world.superuser.auth
     )
     assert response.status_code == 404
-    assert not [j for j in jobs.jobs if j.task == "deliver_webhook"]
+    assert not [j for j in jobs.jobs if j.task == DELIVER_WEBHOOK]
 
 
 async def test_ping_queues_one_job_carrying_only_the_delivery_id(
@@ -219,7 +220,7 @@ async def test_ping_queues_one_job_carrying_only_the_delivery_id(
     response = await client.post(f"{hooks(world.owner)}/{created['id']}/test", headers=world.owner.auth)
     assert response.status_code == 202, response.text
     delivery_id = response.json()["delivery_id"]
-    queued = [j for j in jobs.jobs if j.task == "deliver_webhook"]
+    queued = [j for j in jobs.jobs if j.task == DELIVER_WEBHOOK]
     assert len(queued) == 1
     assert queued[0].kwargs == {"delivery_id": delivery_id}
     log = (

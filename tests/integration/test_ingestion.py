@@ -30,7 +30,7 @@ from kalamna.domain.identity import Organization, OrganizationStatus
 from kalamna.domain.ids import new_id
 from kalamna.domain.knowledge import EntryStatus, KnowledgeEntry, SourceType
 from kalamna.ports.ai import Embedder
-from kalamna.ports.jobs import JobQueue
+from kalamna.ports.jobs import INGEST_ENTRY, JobQueue
 from kalamna.ports.knowledge import ChunkIndex, KnowledgeRepository
 from kalamna.ports.repositories import OrganizationRepository, UnitOfWork
 from kalamna.worker.tasks import ingest_entry
@@ -388,7 +388,7 @@ async def test_search_finds_an_ingested_entry_and_never_another_tenants(
 
 async def run_jobs(container: AsyncContainer, jobs: MemoryJobQueue) -> None:
     for job in jobs.take():
-        assert job.task == "ingest_entry"
+        assert job.task == INGEST_ENTRY
         await ingest_entry({"container": container}, **job.kwargs)
 
 

@@ -23,6 +23,7 @@ from kalamna.adapters.queue.saq_queue import SaqJobQueue, make_queue
 from kalamna.domain.errors import EmbedderUnavailable
 from kalamna.embedded import EmbeddedPostgres, EmbeddedRedis
 from kalamna.ports.ai import Embedder
+from kalamna.ports.jobs import INGEST_ENTRY, RECONCILE_INGESTION
 from kalamna.web.app import create_app, web_container
 from tests.api.helpers import Account, live_account, wait_for_status
 from tests.conftest import make_test_settings
@@ -63,8 +64,8 @@ def embedder_provider(embedder: ControlledEmbedder) -> Provider:
 
 @pytest.fixture
 def single_attempt(monkeypatch: pytest.MonkeyPatch) -> None:
-    options = {**saq_queue.TASK_OPTIONS["ingest_entry"], "retries": 1}
-    monkeypatch.setitem(saq_queue.TASK_OPTIONS, "ingest_entry", options)
+    options = {**saq_queue.TASK_OPTIONS[INGEST_ENTRY], "retries": 1}
+    monkeypatch.setitem(saq_queue.TASK_OPTIONS, INGEST_ENTRY, options)
 
 
 async def _until(predicate: Any, timeout: float = 30) -> None:
@@ -128,7 +129,7 @@ async def test_postgres_stopped_during_ingestion_ends_ready_after_the_reconciler
                 own_postgres.url,
                 "UPDATE knowledge_entries SET updated_at = updated_at - interval '66 minutes'",
             )
-            assert await SaqJobQueue(queue).enqueue("reconcile_ingestion", key="reconcile:test")
+            assert await SaqJobQueue(queue).enqueue(RECONCILE_INGESTION, key="reconcile:test")
             body = await wait_for_status(client, owner, entry_id, ("ready",), timeout=60)
             assert (body["status"], body["error"], body["chunk_count"]) == ("ready", None, 1)
         [row] = await _sql(own_postgres.url, "SELECT ingest_attempts, retry_at FROM knowledge_entries")
@@ -163,7 +164,7 @@ async def test_embedder_outage_fails_with_a_reason_then_the_reconciler_retries(
             services.database_url, "UPDATE knowledge_entries SET retry_at = now() - interval '1 second'"
         )
         try:
-            assert await SaqJobQueue(queue).enqueue("reconcile_ingestion", key="reconcile:test")
+            assert await SaqJobQueue(queue).enqueue(RECONCILE_INGESTION, key="reconcile:test")
         finally:
             await queue.disconnect()
         body = await wait_for_status(client, owner, entry_id, ("ready",))

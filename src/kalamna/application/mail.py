@@ -15,7 +15,7 @@ from uuid import UUID
 
 from kalamna.domain.errors import DependencyUnavailable
 from kalamna.domain.mail import EmailMessage
-from kalamna.ports.jobs import JobQueue
+from kalamna.ports.jobs import DELIVER_EMAIL, JobQueue
 from kalamna.ports.mail import Mailer, MailOutbox
 from kalamna.ports.repositories import UnitOfWork
 from kalamna.ports.security import Clock
@@ -39,7 +39,7 @@ class QueueMail:
 
     async def __call__(self, message: EmailMessage, *, kind: str) -> UUID:
         mail_id = await self._outbox.add(message, kind=kind, now=self._clock.now())
-        await self._jobs.enqueue("deliver_email", key=mail_job_key(mail_id), outbox_id=str(mail_id))
+        await self._jobs.enqueue(DELIVER_EMAIL, key=mail_job_key(mail_id), outbox_id=str(mail_id))
         return mail_id
 
 
@@ -81,7 +81,7 @@ class RequeueUnsentMail:
         ids = await self._outbox.unsent(self._clock.now() - older_than, limit)
         for mail_id in ids:
             try:
-                await self._jobs.enqueue("deliver_email", key=mail_job_key(mail_id), outbox_id=str(mail_id))
+                await self._jobs.enqueue(DELIVER_EMAIL, key=mail_job_key(mail_id), outbox_id=str(mail_id))
             except DependencyUnavailable:
                 return 0
         return len(ids)

@@ -8,13 +8,13 @@ from uuid import UUID
 
 from kalamna.application.access import require
 from kalamna.application.auth.principal import Principal
-from kalamna.application.organizations import apply_profile
 from kalamna.application.team import InviteEmployee
 from kalamna.domain.bot_config import BotConfig
 from kalamna.domain.errors import InvalidInput, NotFound
 from kalamna.domain.identity import Organization, OrganizationStatus, Role
 from kalamna.domain.ids import new_id
 from kalamna.domain.invitations import Invitation
+from kalamna.domain.organization_profile import ProfileUpdate
 from kalamna.domain.pages import Page, PageRequest
 from kalamna.domain.policy import Action
 from kalamna.ports.repositories import (
@@ -70,7 +70,7 @@ class CreateOrganization:
         organization = Organization(
             id=new_id(), name="", status=OrganizationStatus.ACTIVE, created_at=now, updated_at=now
         )
-        apply_profile(organization, data.profile)
+        organization.change_profile(ProfileUpdate.of(data.profile))
         await self._organizations.add(organization)
         await self._bot_configs.add(BotConfig(organization_id=organization.id, updated_at=now))
         invitation = await self._invite(
@@ -117,7 +117,7 @@ class AdministerOrganization:
             raise NotFound()
         now = self._clock.now()
         if profile:
-            apply_profile(organization, profile)
+            organization.change_profile(ProfileUpdate.of(profile))
         suspending = status is OrganizationStatus.SUSPENDED and organization.status is not status
         if status is OrganizationStatus.SUSPENDED:
             organization.suspend(now)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from kalamna.domain.errors import InvalidInput
+from kalamna.domain.updates import KEEP, Keep, changed, refuse_unknown, unknown_fields
 
 _COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 _LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
@@ -60,6 +63,18 @@ class BotConfig:
     # default for any other language.
     fallback_messages: dict[str, str] = field(default_factory=dict)
 
+    def updated(self, update: BotConfigUpdate, now: datetime) -> BotConfig:
+        """A copy with ``update`` applied, validated (the original is left as it is)."""
+        config = replace(
+            self,
+            **changed(update, skip=("widget", "handover")),
+            widget=replace(self.widget, **changed(update.widget)),
+            handover=replace(self.handover, **changed(update.handover)),
+            updated_at=now,
+        )
+        config.validate()
+        return config
+
     def fallback_for(self, language: str) -> str:
         """The fallback message in ``language`` when the bot has one, else the default."""
         return self.fallback_messages.get(language.lower()) or self.fallback_message
@@ -97,3 +112,51 @@ class BotConfig:
                 bad(f"fallback_messages.{tag}", "must be 1 to 1000 characters")
         if problems:
             raise InvalidInput("Some settings are out of range.", extra={"fields": problems})
+
+
+@dataclass(frozen=True, slots=True)
+class WidgetUpdate:
+    primary_color: str | Keep = KEEP
+    position: str | Keep = KEEP
+    allowed_origins: list[str] | Keep = KEEP
+
+
+@dataclass(frozen=True, slots=True)
+class HandoverUpdate:
+    enabled: bool | Keep = KEEP
+    after_fallbacks: int | Keep = KEEP
+    message: str | Keep = KEEP
+
+
+@dataclass(frozen=True, slots=True)
+class BotConfigUpdate:
+    """A change to a bot configuration (``BotConfig.updated``): ``KEEP`` leaves a field as it is."""
+
+    bot_name: str | Keep = KEEP
+    welcome_message: str | Keep = KEEP
+    tone: str | Keep = KEEP
+    language: str | Keep = KEEP
+    instructions: str | Keep = KEEP
+    fallback_message: str | Keep = KEEP
+    temperature: float | Keep = KEEP
+    max_answer_tokens: int | Keep = KEEP
+    top_k: int | Keep = KEEP
+    min_score: float | Keep = KEEP
+    suggested_questions: list[str] | Keep = KEEP
+    fallback_messages: dict[str, str] | Keep = KEEP
+    widget: WidgetUpdate = field(default_factory=WidgetUpdate)
+    handover: HandoverUpdate = field(default_factory=HandoverUpdate)
+
+    @classmethod
+    def of(cls, changes: Mapping[str, Any]) -> BotConfigUpdate:
+        """The update with the given fields (``widget`` and ``handover`` as nested mappings); an
+        unknown field is ``InvalidInput``."""
+        widget = changes.get("widget") or {}
+        handover = changes.get("handover") or {}
+        refuse_unknown(
+            unknown_fields(changes, cls)
+            | unknown_fields(widget, WidgetUpdate)
+            | unknown_fields(handover, HandoverUpdate)
+        )
+        flat = {k: v for k, v in changes.items() if k not in ("widget", "handover")}
+        return cls(**flat, widget=WidgetUpdate(**widget), handover=HandoverUpdate(**handover))

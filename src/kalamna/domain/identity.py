@@ -20,6 +20,7 @@ from kalamna.domain.errors import (
     InvalidInput,
     OrganizationSuspended,
 )
+from kalamna.domain.organization_profile import ProfileUpdate, check_profile, resolved
 
 
 class OrganizationStatus(StrEnum):
@@ -78,6 +79,23 @@ class Organization:
     def reactivate(self, now: datetime) -> None:
         self.status = OrganizationStatus.ACTIVE
         self.updated_at = now
+
+    def change_profile(self, update: ProfileUpdate) -> None:
+        """Apply ``update`` after validating the resulting profile (all or nothing)."""
+        name = resolved(update.name, self.name)
+        if not name:
+            raise InvalidInput("The organization needs a name.", extra={"fields": [{"key": "name"}]})
+        website = resolved(update.website, self.website)
+        timezone = resolved(update.timezone, self.timezone)
+        default_language = resolved(update.default_language, self.default_language)
+        check_profile(website=website, timezone=timezone, default_language=default_language)
+        self.name = name
+        self.industry = resolved(update.industry, self.industry)
+        self.website = website
+        self.description = resolved(update.description, self.description)
+        self.country = resolved(update.country, self.country)
+        self.timezone = timezone
+        self.default_language = default_language
 
 
 @dataclass(slots=True)

@@ -1,7 +1,8 @@
 """Who may do what: one explicit table of role × action, and the tenant rule.
 
-The web edge applies it in guards; use cases apply it again, so a new caller (a job, a CLI) cannot
-forget it. ``docs/permissions.md`` is generated from ``PERMISSIONS`` and checked by a test.
+Use cases apply it (``application/access.py``), not the web edge, so every caller (a controller, a
+job, the CLI) gets the same answer. ``docs/permissions.md`` is generated from ``PERMISSIONS`` and
+checked by a test.
 """
 
 from __future__ import annotations

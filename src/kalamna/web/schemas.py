@@ -3,15 +3,34 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 from uuid import UUID
 
 import msgspec
+from litestar.params import KwargDefinition
 
 from kalamna.application.auth.sessions import TokenPair
 from kalamna.domain.bot_config import BotConfig
 from kalamna.domain.identity import Employee, Organization
 from kalamna.domain.invitations import Invitation
+
+T = TypeVar("T")
+
+
+class ListOut(msgspec.Struct, Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+def schema_name(name: str) -> KwargDefinition:
+    """Name a generic response in the OpenAPI document, e.g. ``Annotated[ListOut[X], schema_name("XPage")]``.
+
+    Litestar names a parametrised generic by the module path of its argument
+    (``ListOut_kalamna.web.controllers.widget.MessageOut_``); this gives it a capability name instead.
+    """
+    return KwargDefinition(schema_component_key=name, title=name)
 
 
 class OrganizationOut(msgspec.Struct):
@@ -44,6 +63,9 @@ class OrganizationOut(msgspec.Struct):
         )
 
 
+OrganizationPage = Annotated[ListOut[OrganizationOut], schema_name("OrganizationPage")]
+
+
 class EmployeeOut(msgspec.Struct):
     id: UUID
     organization_id: UUID | None
@@ -68,6 +90,9 @@ class EmployeeOut(msgspec.Struct):
         )
 
 
+EmployeePage = Annotated[ListOut[EmployeeOut], schema_name("EmployeePage")]
+
+
 class TokenPairOut(msgspec.Struct):
     access_token: str
     refresh_token: str
@@ -81,6 +106,12 @@ class TokenPairOut(msgspec.Struct):
 
 class MessageOut(msgspec.Struct):
     message: str
+
+
+class SourceOut(msgspec.Struct):
+    entry_id: UUID
+    title: str
+    score: float
 
 
 class InvitationOut(msgspec.Struct):
@@ -107,13 +138,16 @@ class InvitationOut(msgspec.Struct):
         )
 
 
+InvitationPage = Annotated[ListOut[InvitationOut], schema_name("InvitationPage")]
+
+
 class WidgetOut(msgspec.Struct):
     primary_color: str
     position: str
     allowed_origins: list[str]
 
 
-class HandoverOut(msgspec.Struct):
+class HandoverSettingsOut(msgspec.Struct):
     enabled: bool
     after_fallbacks: int
     message: str
@@ -132,7 +166,7 @@ class BotConfigOut(msgspec.Struct):
     min_score: float
     suggested_questions: list[str]
     widget: WidgetOut
-    handover: HandoverOut
+    handover: HandoverSettingsOut
     updated_at: datetime
     fallback_messages: dict[str, str] = {}
 
@@ -155,19 +189,9 @@ class BotConfigOut(msgspec.Struct):
                 position=config.widget.position,
                 allowed_origins=list(config.widget.allowed_origins),
             ),
-            handover=HandoverOut(
+            handover=HandoverSettingsOut(
                 config.handover.enabled, config.handover.after_fallbacks, config.handover.message
             ),
             updated_at=config.updated_at,
             fallback_messages=dict(config.fallback_messages),
         )
-
-
-T = TypeVar("T")
-
-
-class ListOut(msgspec.Struct, Generic[T]):
-    items: list[T]
-    total: int
-    limit: int
-    offset: int

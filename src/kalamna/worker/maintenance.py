@@ -14,7 +14,9 @@ from dishka import AsyncContainer
 from saq import CronJob
 
 from kalamna.adapters.postgres.revocations import PgRevocationLedger
+from kalamna.adapters.queue.saq_queue import TASK_OPTIONS
 from kalamna.application.knowledge.reconcile import ReconcileIngestion
+from kalamna.ports.jobs import RECONCILE_INGESTION
 
 log = logging.getLogger("kalamna.worker")
 RECONCILE_CRON = "*/5 * * * *"
@@ -38,5 +40,5 @@ async def reconcile_ingestion(ctx: Context) -> dict[str, int]:
 
 MAINTENANCE_TASKS: list[Any] = [reconcile_ingestion]
 CRON_JOBS: list[CronJob[Any]] = [
-    CronJob(reconcile_ingestion, cron=RECONCILE_CRON, timeout=300, retries=1, ttl=600),
+    CronJob(reconcile_ingestion, cron=RECONCILE_CRON, **TASK_OPTIONS[RECONCILE_INGESTION]),
 ]

@@ -14,11 +14,12 @@ from dishka import AsyncContainer
 from saq import CronJob, Queue, Worker
 from sqlalchemy.exc import SQLAlchemyError
 
-from kalamna.adapters.queue.saq_queue import SaqJobQueue
+from kalamna.adapters.queue.saq_queue import TASK_OPTIONS, SaqJobQueue
 from kalamna.application.mail import RequeueUnsentMail
 from kalamna.config import Settings
 from kalamna.di import prepare
 from kalamna.observability import install_job_log_filter
+from kalamna.ports.jobs import RECONCILE_INGESTION, REQUEUE_UNSENT_MAIL
 from kalamna.worker.job_metrics import count_job
 from kalamna.worker.maintenance import CRON_JOBS, MAINTENANCE_TASKS, STARTUP_KEY
 from kalamna.worker.tasks import TASKS, requeue_unsent_mail
@@ -70,7 +71,7 @@ async def build_worker(
                 "unsent mails not re-queued at start: %s", type(exc).__name__
             )
         try:  # catch up at once on what went stuck while no worker ran
-            await SaqJobQueue(queue).enqueue("reconcile_ingestion", key=STARTUP_KEY)
+            await SaqJobQueue(queue).enqueue(RECONCILE_INGESTION, key=STARTUP_KEY)
         except Exception as exc:  # Redis may be down at start; the schedule runs it later
             log.warning("start-up reconciliation not queued: %s", exc)
         log.info("worker ready", extra={"queue": settings.queue_name})
@@ -78,7 +79,10 @@ async def build_worker(
     return PromptWorker(
         queue,
         functions=[*TASKS, *MAINTENANCE_TASKS],
-        cron_jobs=[*CRON_JOBS, CronJob(requeue_unsent_mail, cron="* * * * *", timeout=60)],
+        cron_jobs=[
+            *CRON_JOBS,
+            CronJob(requeue_unsent_mail, cron="* * * * *", **TASK_OPTIONS[REQUEUE_UNSENT_MAIL]),
+        ],
         concurrency=settings.worker_concurrency,
         startup=startup,
         after_process=count_job,

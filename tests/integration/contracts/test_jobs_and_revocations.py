@@ -9,7 +9,7 @@ from dishka import AsyncContainer
 
 from kalamna.adapters.memory.jobs import MemoryJobQueue
 from kalamna.domain.ids import new_id
-from kalamna.ports.jobs import JobQueue
+from kalamna.ports.jobs import DELIVER_EMAIL, JobQueue
 from kalamna.ports.security import AccessClaims, RevocationStore
 
 
@@ -24,11 +24,11 @@ async def queued(container: AsyncContainer) -> int:
 
 async def test_a_job_key_is_enqueued_once(container: AsyncContainer) -> None:
     queue = await container.get(JobQueue)
-    await queue.enqueue("deliver_email", key="mail:1", outbox_id="1")
-    await queue.enqueue("deliver_email", key="mail:1", outbox_id="1")
-    await queue.enqueue("deliver_email", key="mail:2", outbox_id="1")
-    await queue.enqueue("deliver_email", outbox_id="1")  # no key: always queued
-    await queue.enqueue("deliver_email", outbox_id="1")
+    await queue.enqueue(DELIVER_EMAIL, key="mail:1", outbox_id="1")
+    await queue.enqueue(DELIVER_EMAIL, key="mail:1", outbox_id="1")
+    await queue.enqueue(DELIVER_EMAIL, key="mail:2", outbox_id="1")
+    await queue.enqueue(DELIVER_EMAIL, outbox_id="1")  # no key: always queued
+    await queue.enqueue(DELIVER_EMAIL, outbox_id="1")
     assert await queued(container) == 4
 
 

@@ -15,6 +15,7 @@ from kalamna.application.conversations.notify import NoticePolicy, WaitingNotifi
 from kalamna.domain.chat import ChatSession, SessionStatus
 from kalamna.domain.identity import Employee, EmployeeStatus, Role
 from kalamna.ports.conversations import STAFF
+from kalamna.ports.jobs import NOTIFY_WAITING_STAFF
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 
@@ -62,7 +63,7 @@ async def test_a_conversation_is_announced_once() -> None:
     claims, waiting = Claims(), conversation(org)
     assert await notifier(waiting, claims, employees, uow) is True  # type: ignore[arg-type]
     assert [(j.task, j.kwargs) for j in jobs.jobs] == [
-        ("notify_waiting_staff", {"organization_id": str(org), "session_id": str(waiting.id)})
+        (NOTIFY_WAITING_STAFF, {"organization_id": str(org), "session_id": str(waiting.id)})
     ]
     assert await notifier(waiting, claims, employees, uow) is False  # type: ignore[arg-type]
     assert len(jobs.jobs) == 1

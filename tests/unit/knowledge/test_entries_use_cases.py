@@ -33,6 +33,7 @@ from kalamna.domain.identity import Role
 from kalamna.domain.ids import new_id
 from kalamna.domain.knowledge import MAX_TEXT_LENGTH, MAX_TITLE_LENGTH, EntryStatus, SourceType
 from kalamna.domain.pages import PageRequest
+from kalamna.ports.jobs import INGEST_ENTRY
 
 ORG = new_id()
 OWNER = Principal(new_id(), ORG, Role.OWNER, "jti-owner", 0.0)
@@ -68,7 +69,7 @@ async def test_a_text_entry_is_stored_pending_and_queued_once_per_version(contai
     )
     assert (entry.content_type, entry.size_bytes, entry.created_by) == ("text/plain", 16, STAFF.employee_id)
     assert await queued(container) == [
-        ("ingest_entry", f"ingest:{entry.id}:1", {"entry_id": str(entry.id), "version": 1})
+        (INGEST_ENTRY, f"ingest:{entry.id}:1", {"entry_id": str(entry.id), "version": 1})
     ]
     stored = await get(container, entry.id)
     assert stored == entry

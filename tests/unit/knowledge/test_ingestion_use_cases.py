@@ -26,6 +26,7 @@ from kalamna.domain.errors import InvalidInput, NotFound
 from kalamna.domain.identity import Role
 from kalamna.domain.ids import new_id
 from kalamna.domain.knowledge import EntryStatus, KnowledgeEntry
+from kalamna.ports.jobs import INGEST_ENTRY
 from kalamna.ports.knowledge import KnowledgeRepository
 from tests.unit.container import WordHashEmbedder
 
@@ -201,7 +202,7 @@ async def test_rebuild_queues_one_fresh_job_per_entry_in_scope(container: AsyncC
             )
         taken = jobs.take()
         assert count == len(taken)
-        assert all(job.task == "ingest_entry" and job.kwargs["version"] == 1 for job in taken)
+        assert all(job.task == INGEST_ENTRY and job.kwargs["version"] == 1 for job in taken)
         assert len({job.key for job in taken}) == len(taken)
         return {str(job.kwargs["entry_id"]) for job in taken}
 

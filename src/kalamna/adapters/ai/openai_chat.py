@@ -35,6 +35,7 @@ import msgspec
 import openai
 from openai.types.chat import ChatCompletionMessageParam
 
+from kalamna.adapters.ai.openai_client import openai_client
 from kalamna.application.chat.prompt import estimate_prompt_tokens
 from kalamna.domain.ai import ChatMessage, ChatResult, ChatUsage
 from kalamna.domain.errors import LlmUnavailable
@@ -145,12 +146,8 @@ class OpenAIChatModel:
         self._stream_retry_delay_s = stream_retry_delay_s
         self._max_tokens_field = max_tokens_field
         self._extra_body = dict(extra_body) if extra_body else None
-        self._client = openai.AsyncOpenAI(
-            base_url=base_url,
-            api_key=api_key,
-            timeout=openai.Timeout(timeout_s, connect=min(connect_timeout_s, timeout_s)),
-            max_retries=max_retries,
-            default_headers=default_headers,
+        self._client = openai_client(
+            base_url, api_key, timeout_s, connect_timeout_s, max_retries, default_headers
         )
 
     @property

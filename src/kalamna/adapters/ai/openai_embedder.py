@@ -22,6 +22,7 @@ from typing import Literal, cast
 
 import openai
 
+from kalamna.adapters.ai.openai_client import openai_client
 from kalamna.domain.errors import EmbedderUnavailable
 
 log = logging.getLogger("kalamna.ai")
@@ -89,12 +90,8 @@ class OpenAIEmbedder:
         self._send_dimensions = send_dimensions
         self._batch_size = batch_size
         self._encoding_format = encoding_format
-        self._client = openai.AsyncOpenAI(
-            base_url=base_url,
-            api_key=api_key,
-            timeout=openai.Timeout(timeout_s, connect=min(connect_timeout_s, timeout_s)),
-            max_retries=max_retries,
-            default_headers=default_headers,
+        self._client = openai_client(
+            base_url, api_key, timeout_s, connect_timeout_s, max_retries, default_headers
         )
 
     @property

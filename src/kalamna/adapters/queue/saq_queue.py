@@ -12,13 +12,14 @@ from saq import Queue
 from saq.queue.redis import RedisQueue
 
 from kalamna.domain.errors import DependencyUnavailable
+from kalamna.ports import jobs
 
 # SAQ's defaults are a 10 s timeout and one retry: every task states its own.
 TASK_OPTIONS: dict[str, dict[str, Any]] = {
     # A mail job carries only its outbox id; delivery is idempotent, so retries are safe.
-    "deliver_email": {"timeout": 30, "retries": 6, "retry_delay": 2.0, "retry_backoff": True, "ttl": 60},
+    jobs.DELIVER_EMAIL: {"timeout": 30, "retries": 6, "retry_delay": 2.0, "retry_backoff": True, "ttl": 60},
     # The account lookups behind forgot-password and resend-verification (they carry an email).
-    "request_password_reset": {
+    jobs.REQUEST_PASSWORD_RESET: {
         "timeout": 30,
         "retries": 3,
         "retry_delay": 2.0,
@@ -26,14 +27,14 @@ TASK_OPTIONS: dict[str, dict[str, Any]] = {
         "ttl": 60,
     },
     # Writes the "a customer is waiting" mails to the outbox (keyed per conversation).
-    "notify_waiting_staff": {
+    jobs.NOTIFY_WAITING_STAFF: {
         "timeout": 30,
         "retries": 3,
         "retry_delay": 2.0,
         "retry_backoff": True,
         "ttl": 600,
     },
-    "resend_verification": {
+    jobs.RESEND_VERIFICATION: {
         "timeout": 30,
         "retries": 3,
         "retry_delay": 2.0,
@@ -43,7 +44,7 @@ TASK_OPTIONS: dict[str, dict[str, Any]] = {
     # Big documents embed for minutes offline; progress updates keep the heartbeat fresh. Retries
     # back off over minutes (full jitter, base 60 s, at most 10 min apart) so that a short database
     # or embedder outage is ridden out; after the last one the reconciler takes over.
-    "ingest_entry": {
+    jobs.INGEST_ENTRY: {
         "timeout": 3600,
         "retries": 4,
         "retry_delay": 60.0,
@@ -52,9 +53,17 @@ TASK_OPTIONS: dict[str, dict[str, Any]] = {
     },
     # One attempt per job (10 s HTTP timeout); the use case schedules the next attempt itself, so
     # these retries only cover infrastructure errors. Done jobs are kept an hour (key dedup).
-    "deliver_webhook": {"timeout": 60, "retries": 3, "retry_delay": 5.0, "retry_backoff": True, "ttl": 3600},
+    jobs.DELIVER_WEBHOOK: {
+        "timeout": 60,
+        "retries": 3,
+        "retry_delay": 5.0,
+        "retry_backoff": True,
+        "ttl": 3600,
+    },
     # Re-queues lost, timed-out and transiently failed ingestions (worker/maintenance.py).
-    "reconcile_ingestion": {"timeout": 300, "retries": 1, "ttl": 600},
+    jobs.RECONCILE_INGESTION: {"timeout": 300, "retries": 1, "ttl": 600},
+    # The minute cron job that re-queues mails whose job was lost (worker/runner.py).
+    jobs.REQUEUE_UNSENT_MAIL: {"timeout": 60},
 }
 DEFAULT_OPTIONS: dict[str, Any] = {"timeout": 60, "retries": 3, "retry_delay": 1.0, "retry_backoff": True}
 

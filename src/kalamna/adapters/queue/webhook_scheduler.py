@@ -5,9 +5,7 @@ from __future__ import annotations
 import time
 from uuid import UUID
 
-from kalamna.ports.jobs import JobQueue
-
-TASK = "deliver_webhook"
+from kalamna.ports.jobs import DELIVER_WEBHOOK, JobQueue
 
 
 class JobDeliveryScheduler:
@@ -20,5 +18,5 @@ class JobDeliveryScheduler:
             # SAQ's own option: epoch seconds before which the job is not started.
             options["scheduled"] = int(time.time() + delay_s + 0.999)
         await self._jobs.enqueue(
-            TASK, key=f"webhook:{delivery_id}:{attempt}", delivery_id=str(delivery_id), **options
+            DELIVER_WEBHOOK, key=f"webhook:{delivery_id}:{attempt}", delivery_id=str(delivery_id), **options
         )

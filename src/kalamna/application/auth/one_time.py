@@ -35,3 +35,19 @@ async def issue_one_time_token(
         )
     )
     return raw
+
+
+async def replace_employee_token(
+    tokens: OneTimeTokenRepository,
+    secrets: SecretTokens,
+    *,
+    purpose: TokenPurpose,
+    now: datetime,
+    expires_at: datetime,
+    employee_id: UUID,
+) -> str:
+    """Revoke the employee's earlier tokens of ``purpose`` (only the latest link works), then issue one."""
+    await tokens.revoke_for_employee(employee_id, purpose, now)
+    return await issue_one_time_token(
+        tokens, secrets, purpose=purpose, now=now, expires_at=expires_at, employee_id=employee_id
+    )

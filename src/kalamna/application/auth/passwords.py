@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from kalamna.application.auth.attempts import PasswordAttempts, password_change_bucket
 from kalamna.application.auth.emails import Links, password_reset_email
-from kalamna.application.auth.one_time import issue_one_time_token
+from kalamna.application.auth.one_time import replace_employee_token
 from kalamna.application.auth.sessions import RevokeEverySession, SessionIssuer, TokenPair
 from kalamna.application.mail import QueueMail
 from kalamna.domain.errors import InvalidCredentials, InvalidToken
@@ -60,8 +60,7 @@ class ForgotPassword:
         if employee is None or employee.status is EmployeeStatus.DISABLED:
             return
         now = self._clock.now()
-        await self._tokens.revoke_for_employee(employee.id, TokenPurpose.RESET_PASSWORD, now)
-        raw = await issue_one_time_token(
+        raw = await replace_employee_token(
             self._tokens,
             self._secrets,
             purpose=TokenPurpose.RESET_PASSWORD,

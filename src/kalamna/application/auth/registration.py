@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from kalamna.application.auth.emails import Links, verification_email
-from kalamna.application.auth.one_time import issue_one_time_token
+from kalamna.application.auth.one_time import replace_employee_token
 from kalamna.application.mail import QueueMail
 from kalamna.domain.bot_config import BotConfig
 from kalamna.domain.errors import EmailTaken, InvalidInput
@@ -73,8 +73,7 @@ class VerificationMailer:
 
     async def issue(self, employee: Employee, organization: Organization) -> None:
         now = self._clock.now()
-        await self._tokens.revoke_for_employee(employee.id, TokenPurpose.VERIFY_EMAIL, now)
-        raw = await issue_one_time_token(
+        raw = await replace_employee_token(
             self._tokens,
             self._secrets,
             purpose=TokenPurpose.VERIFY_EMAIL,

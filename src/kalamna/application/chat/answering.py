@@ -23,6 +23,7 @@ from kalamna.application.chat.condense import search_in_conversation
 from kalamna.application.chat.prompt import (
     NO_ANSWER_SENTINEL,
     BotPersona,
+    BuiltPrompt,
     PromptBuilder,
     PromptPassage,
     is_no_answer,
@@ -34,6 +35,7 @@ from kalamna.domain.bot_config import BotConfig
 from kalamna.domain.chat import ChatMessage, ChatSession, MessageRole, ReplyOutcome, SourceRef, check_message
 from kalamna.domain.errors import LlmUnavailable
 from kalamna.domain.ids import new_id
+from kalamna.domain.knowledge import SearchHit
 from kalamna.domain.terms import guess_language
 from kalamna.ports.ai import ChatModel
 from kalamna.ports.chat import ChatRepository
@@ -130,36 +132,63 @@ class PrepareAnswer:
         await self._chats.add_message(question)
         await self._uow.commit()  # the customer's message is kept whatever happens next
 
-        base = {
-            "session_id": session.id,
-            "organization_id": session.organization_id,
-            "question": question,
-            "fallback_message": config.fallback_for(guess_language(text)),
-            "temperature": config.temperature,
-            "max_tokens": config.max_answer_tokens,
-            "started": started,
-        }
         found = await search_in_conversation(
             self._search, session.organization_id, text, history, config.top_k
         )
-        hits = [h for h in found if h.score >= config.min_score]
-        if not hits:
+        grounded = await ground(
+            self._context, session.organization_id, found, config.min_score, self._policy.context_tokens
+        )
+        if grounded is None:
             await self._uow.rollback()
-            return AnswerPlan(**base)  # type: ignore[arg-type]
-        built = await self._context.from_hits(session.organization_id, hits, self._policy.context_tokens)
+            return plan_of(question, config, started)
+        passages, sources = grounded
         organization = await self._organizations.get(session.organization_id)
         prompt = self._prompts.build(
             persona_of(config, organization.name if organization else ""),
             text,
-            [
-                PromptPassage(text=passage, title=source.title, entry_id=source.entry_id)
-                for source, passage in built.passages
-            ],
+            passages,
             [ModelMessage("user" if m.role is MessageRole.USER else "assistant", m.content) for m in history],
         )
-        sources = [SourceRef(s.entry_id, s.title, s.score) for s in built.sources]
         await self._uow.rollback()  # end the read transaction: no connection is held during the model call
-        return AnswerPlan(**base, prompt=prompt.messages, sources=sources, prompt_tokens=prompt.prompt_tokens)  # type: ignore[arg-type]
+        return plan_of(question, config, started, prompt, sources)
+
+
+async def ground(
+    context: BuildContext, organization_id: UUID, found: Sequence[SearchHit], min_score: float, budget: int
+) -> tuple[list[PromptPassage], list[SourceRef]] | None:
+    """The passages (within ``budget`` tokens) and sources of the hits that score ``min_score`` or more;
+    ``None`` when none does."""
+    hits = [h for h in found if h.score >= min_score]
+    if not hits:
+        return None
+    built = await context.from_hits(organization_id, hits, budget)
+    passages = [
+        PromptPassage(text=passage, title=source.title, entry_id=source.entry_id)
+        for source, passage in built.passages
+    ]
+    return passages, [SourceRef(s.entry_id, s.title, s.score) for s in built.sources]
+
+
+def plan_of(
+    question: ChatMessage,
+    config: BotConfig,
+    started: float,
+    prompt: BuiltPrompt | None = None,
+    sources: list[SourceRef] | None = None,
+) -> AnswerPlan:
+    """The plan of one answer: without a prompt, the organization's fallback message (no model call)."""
+    return AnswerPlan(
+        session_id=question.session_id,
+        organization_id=question.organization_id,
+        question=question,
+        fallback_message=config.fallback_for(guess_language(question.content)),
+        temperature=config.temperature,
+        max_tokens=config.max_answer_tokens,
+        started=started,
+        prompt=prompt.messages if prompt else None,
+        sources=sources or [],
+        prompt_tokens=prompt.prompt_tokens if prompt else 0,
+    )
 
 
 class SentinelFilter:
@@ -326,9 +355,3 @@ async def collect(stream: AsyncIterator[str | ProducedReply]) -> ProducedReply:
             result = item
     assert result is not None
     return result
-
-
-def history_of(messages: Sequence[tuple[str, str]]) -> list[ModelMessage]:
-    return [
-        ModelMessage("assistant" if role == "assistant" else "user", content) for role, content in messages
-    ]

@@ -8,13 +8,20 @@ import uuid
 from dataclasses import dataclass
 from uuid import UUID
 
-from kalamna.application.chat.answering import AnswerPlan, ProducedReply, ProduceReply, collect, persona_of
+from kalamna.application.chat.answering import (
+    AnswerPolicy,
+    ProducedReply,
+    ProduceReply,
+    collect,
+    ground,
+    persona_of,
+    plan_of,
+)
 from kalamna.application.chat.prompt import PromptBuilder, PromptPassage
 from kalamna.application.knowledge.retrieval import BuildContext, SearchKnowledge
 from kalamna.domain.ai import ChatMessage as ModelMessage
 from kalamna.domain.chat import ChatMessage, MessageRole, SourceRef, check_message
 from kalamna.domain.errors import NotFound
-from kalamna.domain.terms import guess_language
 from kalamna.ports.repositories import BotConfigRepository, OrganizationRepository
 from kalamna.ports.security import Clock
 
@@ -28,6 +35,9 @@ class GenerateRequest:
 
 
 class GenerateAnswer:
+    """Plans like ``PrepareAnswer`` (same grounding, budget and fallback), from the request's own
+    context and history instead of a stored conversation."""
+
     def __init__(
         self,
         organizations: OrganizationRepository,
@@ -37,6 +47,7 @@ class GenerateAnswer:
         prompts: PromptBuilder,
         produce: ProduceReply,
         clock: Clock,
+        policy: AnswerPolicy,
     ) -> None:
         self._organizations = organizations
         self._configs = configs
@@ -45,6 +56,7 @@ class GenerateAnswer:
         self._prompts = prompts
         self._produce = produce
         self._clock = clock
+        self._policy = policy
 
     async def __call__(self, request: GenerateRequest) -> ProducedReply:
         started = time.perf_counter()
@@ -54,21 +66,16 @@ class GenerateAnswer:
         if organization is None or config is None:
             raise NotFound()
         sources: list[SourceRef] = []
+        passages: list[PromptPassage] = []
         if request.context is not None:
-            passages = (
-                [PromptPassage(text=request.context, title="Provided context")]
-                if request.context.strip()
-                else []
-            )
+            if request.context.strip():
+                passages = [PromptPassage(text=request.context, title="Provided context")]
         else:
-            hits = [
-                h
-                for h in await self._search(organization.id, text, config.top_k)
-                if h.score >= config.min_score
-            ]
-            built = await self._context.from_hits(organization.id, hits, 2000)
-            passages = [PromptPassage(text=p, title=s.title, entry_id=s.entry_id) for s, p in built.passages]
-            sources = [SourceRef(s.entry_id, s.title, s.score) for s in built.sources]
+            found = await self._search(organization.id, text, config.top_k)
+            grounded = await ground(
+                self._context, organization.id, found, config.min_score, self._policy.context_tokens
+            )
+            passages, sources = grounded or ([], [])
         history = [
             ModelMessage("assistant" if role == "assistant" else "user", content)
             for role, content in request.history
@@ -76,21 +83,7 @@ class GenerateAnswer:
         question = ChatMessage(
             uuid.uuid4(), uuid.uuid4(), organization.id, MessageRole.USER, text, self._clock.now()
         )
-        prompt = (
-            self._prompts.build(persona_of(config, organization.name), text, passages, history)
-            if passages
-            else None
-        )
-        plan = AnswerPlan(
-            session_id=question.session_id,
-            organization_id=organization.id,
-            question=question,
-            fallback_message=config.fallback_for(guess_language(text)),
-            temperature=config.temperature,
-            max_tokens=config.max_answer_tokens,
-            started=started,
-            prompt=prompt.messages if prompt else None,
-            sources=sources,
-            prompt_tokens=prompt.prompt_tokens if prompt else 0,
-        )
-        return await collect(self._produce(plan))
+        if not passages:
+            return await collect(self._produce(plan_of(question, config, started)))
+        prompt = self._prompts.build(persona_of(config, organization.name), text, passages, history)
+        return await collect(self._produce(plan_of(question, config, started, prompt, sources)))

@@ -14,14 +14,13 @@ from kalamna.domain.ids import new_id
 from kalamna.domain.knowledge import EntryStatus, KnowledgeEntry, SourceType, check_text, clean_title
 from kalamna.domain.pages import Page, PageRequest
 from kalamna.domain.policy import Action
-from kalamna.ports.jobs import JobQueue
+from kalamna.ports.jobs import INGEST_ENTRY, JobQueue
 from kalamna.ports.knowledge import BlobStore, DocumentSniffer, KnowledgeRepository
 from kalamna.ports.repositories import UnitOfWork
 from kalamna.ports.security import Clock
 
 log = logging.getLogger("kalamna.knowledge")
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
-INGEST_TASK = "ingest_entry"
 
 
 def ingest_job_key(entry: KnowledgeEntry) -> str:
@@ -32,7 +31,7 @@ def ingest_job_key(entry: KnowledgeEntry) -> str:
 async def queue_ingestion(jobs: JobQueue, entry: KnowledgeEntry) -> bool:
     """False when this version's job is still queued, running or waiting for a retry."""
     return await jobs.enqueue(
-        INGEST_TASK, key=ingest_job_key(entry), entry_id=str(entry.id), version=entry.version
+        INGEST_ENTRY, key=ingest_job_key(entry), entry_id=str(entry.id), version=entry.version
     )
 
 

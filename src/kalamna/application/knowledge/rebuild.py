@@ -5,9 +5,8 @@ from __future__ import annotations
 import time
 from uuid import UUID
 
-from kalamna.application.knowledge.entries import INGEST_TASK
 from kalamna.domain.errors import NotFound
-from kalamna.ports.jobs import JobQueue
+from kalamna.ports.jobs import INGEST_ENTRY, JobQueue
 from kalamna.ports.knowledge import KnowledgeRepository
 
 
@@ -28,7 +27,7 @@ class RebuildKnowledge:
         for target_id, version in targets:
             # A fresh key per rebuild request: the same version is processed again on purpose.
             await self._jobs.enqueue(
-                INGEST_TASK,
+                INGEST_ENTRY,
                 key=f"rebuild:{target_id}:{version}:{stamp}",
                 entry_id=str(target_id),
                 version=version,

@@ -23,7 +23,7 @@ from kalamna.application.analytics import (
 from kalamna.application.auth.principal import Principal
 from kalamna.domain.analytics import ChatFigures, DateRange, DayActivity, UnansweredQuestion
 from kalamna.web.pagination import Limit, Offset, page_of
-from kalamna.web.schemas import ListOut
+from kalamna.web.schemas import ListOut, schema_name
 
 DateFrom = Annotated[
     str | None,
@@ -44,7 +44,7 @@ class PeriodOut(msgspec.Struct):
         return cls(first=period.first, last=period.last, days=period.days)
 
 
-class FeedbackOut(msgspec.Struct):
+class FeedbackFiguresOut(msgspec.Struct):
     count: int
     average: float | None
 
@@ -63,7 +63,7 @@ class ChatOut(msgspec.Struct):
     p95_reply_ms: float | None
     fallbacks: int
     fallback_rate: float
-    feedback: FeedbackOut
+    feedback: FeedbackFiguresOut
     tokens: TokensOut
 
     @classmethod
@@ -76,7 +76,7 @@ class ChatOut(msgspec.Struct):
             p95_reply_ms=chat.p95_reply_ms,
             fallbacks=chat.fallbacks,
             fallback_rate=chat.fallback_rate,
-            feedback=FeedbackOut(chat.feedback.count, chat.feedback.average),
+            feedback=FeedbackFiguresOut(chat.feedback.count, chat.feedback.average),
             tokens=TokensOut(chat.tokens.prompt, chat.tokens.completion, chat.tokens.total),
         )
 
@@ -149,6 +149,9 @@ class UnansweredOut(msgspec.Struct):
             rating=item.rating,
             asked_at=item.asked_at,
         )
+
+
+UnansweredPage = Annotated[ListOut[UnansweredOut], schema_name("UnansweredPage")]
 
 
 @get(
@@ -230,7 +233,7 @@ async def unanswered_questions(
     date_to: DateTo = None,
     limit: Limit = 20,
     offset: Offset = 0,
-) -> ListOut[UnansweredOut]:
+) -> UnansweredPage:
     page = await list_unanswered(
         principal, org_id, page=page_of(limit, offset), date_from=date_from, date_to=date_to
     )

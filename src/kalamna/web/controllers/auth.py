@@ -24,7 +24,7 @@ from kalamna.config import Settings
 from kalamna.domain import limits
 from kalamna.domain.errors import InvalidCredentials
 from kalamna.domain.identity import normalize_email
-from kalamna.ports.jobs import JobQueue
+from kalamna.ports.jobs import REQUEST_PASSWORD_RESET, RESEND_VERIFICATION, JobQueue
 from kalamna.ports.security import RateLimiter
 from kalamna.web.errors import ApiError, budget_headers
 from kalamna.web.schemas import EmployeeOut, MessageOut, OrganizationOut, TokenPairOut
@@ -159,12 +159,27 @@ ACCEPTED = "If an account matches, we have sent an email with the next step."
 
 
 async def _email_action(
-    request: Request[Any, Any, Any], action: str, email: str, limiter: RateLimiter, settings: Settings
-) -> dict[str, str]:
-    """Per client IP (both actions together), then per email address."""
+    request: Request[Any, Any, Any],
+    action: str,
+    task: str,
+    data: EmailIn,
+    jobs: JobQueue,
+    limiter: RateLimiter,
+    settings: Settings,
+) -> Response[MessageOut]:
+    """Rate-limit per client IP (both actions together), then per email address, and queue ``task``.
+
+    The address is checked for its format only (422); the account lookup runs as a job, so known and
+    unknown addresses take the same time here.
+    """
+    address = normalize_email(data.email)
     ip = client_ip(request, TrustedProxies(settings.trusted_proxies))
     await consume(limiter, f"email-actions-ip:{ip}", settings_limit(settings, "email_actions_per_ip"))
-    return await consume(limiter, f"{action}:{_email_key(email)}", settings_limit(settings, "email_actions"))
+    headers = await consume(
+        limiter, f"{action}:{_email_key(address)}", settings_limit(settings, "email_actions")
+    )
+    await jobs.enqueue(task, email=address)
+    return Response(MessageOut(ACCEPTED), status_code=202, headers=headers)
 
 
 class AuthController(Controller):
@@ -222,11 +237,7 @@ class AuthController(Controller):
         limiter: FromDishka[RateLimiter],
         settings: FromDishka[Settings],
     ) -> Response[MessageOut]:
-        address = normalize_email(data.email)  # format only (422); no lookup here
-        headers = await _email_action(request, "resend", address, limiter, settings)
-        # The lookup runs as a job: known and unknown addresses take the same time here.
-        await jobs.enqueue("resend_verification", email=address)
-        return Response(MessageOut(ACCEPTED), status_code=202, headers=headers)
+        return await _email_action(request, "resend", RESEND_VERIFICATION, data, jobs, limiter, settings)
 
     @post("/login", status_code=200, summary="Sign in")
     @inject
@@ -289,11 +300,7 @@ class AuthController(Controller):
         limiter: FromDishka[RateLimiter],
         settings: FromDishka[Settings],
     ) -> Response[MessageOut]:
-        address = normalize_email(data.email)  # format only (422); no lookup here
-        headers = await _email_action(request, "forgot", address, limiter, settings)
-        # The lookup runs as a job: known and unknown addresses take the same time here.
-        await jobs.enqueue("request_password_reset", email=address)
-        return Response(MessageOut(ACCEPTED), status_code=202, headers=headers)
+        return await _email_action(request, "forgot", REQUEST_PASSWORD_RESET, data, jobs, limiter, settings)
 
     @get("/password/reset/verify/{token:str}", summary="Check a password-reset token")
     @inject

@@ -30,9 +30,9 @@ from kalamna.config import Settings
 from kalamna.ports.conversations import ConversationView, ExportRow
 from kalamna.ports.repositories import UnitOfWork
 from kalamna.web.controllers.analytics import DateFrom, DateTo
-from kalamna.web.controllers.widget import MessageIn, MessageOut
+from kalamna.web.controllers.widget import ChatMessageOut, MessageIn
 from kalamna.web.pagination import Limit, Offset, page_of
-from kalamna.web.schemas import ListOut
+from kalamna.web.schemas import ListOut, schema_name
 from kalamna.web.sse import SSE_HEADERS, event_stream
 
 
@@ -86,8 +86,11 @@ class ConversationOut(msgspec.Struct):
         return cls(**cls.fields_of(view))
 
 
+ConversationPage = Annotated[ListOut[ConversationOut], schema_name("ConversationPage")]
+
+
 class ConversationDetailOut(ConversationOut):
-    messages: list[MessageOut]
+    messages: list[ChatMessageOut]
 
 
 class AssignIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -160,7 +163,7 @@ class ConversationController(Controller):
         date_to: DateTo = None,
         limit: Limit = 20,
         offset: Offset = 0,
-    ) -> ListOut[ConversationOut]:
+    ) -> ConversationPage:
         page = await list_conversations(
             principal,
             org_id,
@@ -222,7 +225,7 @@ class ConversationController(Controller):
     ) -> ConversationDetailOut:
         found = await get_conversation(principal, org_id, session_id)
         return ConversationDetailOut(
-            **ConversationOut.fields_of(found.view), messages=[MessageOut.of(m) for m in found.messages]
+            **ConversationOut.fields_of(found.view), messages=[ChatMessageOut.of(m) for m in found.messages]
         )
 
     @post("/{session_id:uuid}/assign", status_code=200, summary="Assign to an employee (default: me)")
@@ -248,8 +251,8 @@ class ConversationController(Controller):
         data: Annotated[MessageIn, Body()],
         principal: FromDishka[Principal],
         reply: FromDishka[ReplyAsAgent],
-    ) -> MessageOut:
-        return MessageOut.of(await reply(principal, org_id, session_id, data.content))
+    ) -> ChatMessageOut:
+        return ChatMessageOut.of(await reply(principal, org_id, session_id, data.content))
 
     @post("/{session_id:uuid}/release", status_code=200, summary="Give the conversation back to the bot")
     @inject

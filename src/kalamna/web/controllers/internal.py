@@ -18,6 +18,7 @@ from kalamna.application.knowledge.rebuild import RebuildKnowledge
 from kalamna.application.knowledge.retrieval import BuildContext, SearchKnowledge
 from kalamna.config import Settings
 from kalamna.domain.errors import Forbidden, LlmUnavailable, NotAuthenticated
+from kalamna.web.schemas import SourceOut
 from kalamna.web.security import bearer_token
 
 GENERATE_UNAVAILABLE = "The answer service is unavailable; nothing was stored. Try again shortly."
@@ -87,12 +88,6 @@ class ContextIn(msgspec.Struct, forbid_unknown_fields=True):
     organization_id: UUID
     query: Query
     max_tokens: Annotated[int, msgspec.Meta(ge=50, le=16000)] = 1500
-
-
-class SourceOut(msgspec.Struct):
-    entry_id: UUID
-    title: str
-    score: float
 
 
 class ContextOut(msgspec.Struct):

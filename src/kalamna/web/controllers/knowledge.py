@@ -27,7 +27,7 @@ from kalamna.domain.knowledge import EntryStatus, KnowledgeEntry
 from kalamna.web.errors import ApiError
 from kalamna.web.input_guard import InputRefused, check_text_fields
 from kalamna.web.pagination import Limit, Offset, page_of
-from kalamna.web.schemas import ListOut
+from kalamna.web.schemas import ListOut, schema_name
 
 # Multipart framing around a 10 MiB file; the use case checks the file's own size exactly.
 MAX_REQUEST_BYTES = MAX_UPLOAD_BYTES + 256 * 1024
@@ -81,6 +81,9 @@ class EntryOut(msgspec.Struct):
             created_at=entry.created_at,
             updated_at=entry.updated_at,
         )
+
+
+EntryPage = Annotated[ListOut[EntryOut], schema_name("EntryPage")]
 
 
 class EntryWithContentOut(EntryOut):
@@ -165,7 +168,7 @@ class KnowledgeController(Controller):
         q: Annotated[str | None, Parameter(max_length=300)] = None,
         limit: Limit = 20,
         offset: Offset = 0,
-    ) -> ListOut[EntryOut]:
+    ) -> EntryPage:
         page = await list_entries(
             principal,
             org_id,

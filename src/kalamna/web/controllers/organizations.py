@@ -29,7 +29,7 @@ from kalamna.domain import limits
 from kalamna.domain.identity import OrganizationStatus
 from kalamna.ports.security import Clock
 from kalamna.web.pagination import Limit, Offset, page_of
-from kalamna.web.schemas import BotConfigOut, InvitationOut, ListOut, OrganizationOut
+from kalamna.web.schemas import BotConfigOut, InvitationOut, ListOut, OrganizationOut, OrganizationPage
 
 Short = Annotated[str, msgspec.Meta(max_length=200)]
 Url = Annotated[str, msgspec.Meta(max_length=limits.WEBSITE_MAX)]
@@ -91,7 +91,7 @@ class WidgetIn(msgspec.Struct, forbid_unknown_fields=True):
     ) = msgspec.UNSET
 
 
-class HandoverIn(msgspec.Struct, forbid_unknown_fields=True):
+class HandoverSettingsIn(msgspec.Struct, forbid_unknown_fields=True):
     enabled: bool | msgspec.UnsetType = msgspec.UNSET
     after_fallbacks: int | msgspec.UnsetType = msgspec.UNSET
     message: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)] | msgspec.UnsetType = msgspec.UNSET
@@ -123,7 +123,7 @@ class BotConfigIn(msgspec.Struct, forbid_unknown_fields=True):
         | msgspec.UnsetType
     ) = msgspec.UNSET
     widget: WidgetIn | msgspec.UnsetType = msgspec.UNSET
-    handover: HandoverIn | msgspec.UnsetType = msgspec.UNSET
+    handover: HandoverSettingsIn | msgspec.UnsetType = msgspec.UNSET
     fallback_messages: (
         Annotated[dict[Annotated[str, msgspec.Meta(max_length=35)], str], msgspec.Meta(max_length=20)]
         | msgspec.UnsetType
@@ -165,7 +165,7 @@ class OrganizationController(Controller):
         q: Annotated[str | None, Parameter(max_length=200)] = None,
         limit: Limit = 20,
         offset: Offset = 0,
-    ) -> ListOut[OrganizationOut]:
+    ) -> OrganizationPage:
         page = await list_organizations(
             principal,
             status=OrganizationStatus(status) if status else None,

@@ -26,7 +26,7 @@ from kalamna.domain.identity import EmployeeStatus, Role
 from kalamna.domain.invitations import InvitationStatus
 from kalamna.ports.security import Clock
 from kalamna.web.pagination import Limit, Offset, page_of
-from kalamna.web.schemas import EmployeeOut, InvitationOut, ListOut, MessageOut
+from kalamna.web.schemas import EmployeeOut, EmployeePage, InvitationOut, InvitationPage, ListOut, MessageOut
 
 
 class InvitationIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -68,7 +68,7 @@ class TeamController(Controller):
         status: FromQuery[Literal["pending", "accepted", "revoked", "expired"] | None] = None,
         limit: Limit = 20,
         offset: Offset = 0,
-    ) -> ListOut[InvitationOut]:
+    ) -> InvitationPage:
         page = await list_invitations(
             principal, org_id, InvitationStatus(status) if status else None, page_of(limit, offset)
         )
@@ -113,7 +113,7 @@ class TeamController(Controller):
         status: FromQuery[Literal["pending", "active", "disabled"] | None] = None,
         limit: Limit = 20,
         offset: Offset = 0,
-    ) -> ListOut[EmployeeOut]:
+    ) -> EmployeePage:
         page = await list_employees(
             principal,
             org_id,

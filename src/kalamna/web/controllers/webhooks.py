@@ -21,7 +21,7 @@ from kalamna.application.webhooks import (
 )
 from kalamna.domain.webhooks import Delivery, Webhook
 from kalamna.web.pagination import Limit, Offset, page_of
-from kalamna.web.schemas import ListOut
+from kalamna.web.schemas import ListOut, schema_name
 
 
 class WebhookIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -48,6 +48,9 @@ class WebhookOut(msgspec.Struct):
             active=webhook.active,
             created_at=webhook.created_at,
         )
+
+
+WebhookPage = Annotated[ListOut[WebhookOut], schema_name("WebhookPage")]
 
 
 class CreatedWebhookOut(WebhookOut):
@@ -78,6 +81,9 @@ class DeliveryOut(msgspec.Struct):
         )
 
 
+DeliveryPage = Annotated[ListOut[DeliveryOut], schema_name("DeliveryPage")]
+
+
 class PingOut(msgspec.Struct):
     delivery_id: UUID
     detail: str
@@ -96,7 +102,7 @@ class WebhookController(Controller):
         list_webhooks: FromDishka[ListWebhooks],
         limit: Limit = 20,
         offset: Offset = 0,
-    ) -> ListOut[WebhookOut]:
+    ) -> WebhookPage:
         page = await list_webhooks(principal, org_id, page_of(limit, offset))
         return ListOut([WebhookOut.of(w) for w in page.items], page.total, page.limit, page.offset)
 
@@ -140,7 +146,7 @@ class WebhookController(Controller):
         list_deliveries: FromDishka[ListDeliveries],
         limit: Limit = 20,
         offset: Offset = 0,
-    ) -> ListOut[DeliveryOut]:
+    ) -> DeliveryPage:
         page = await list_deliveries(principal, org_id, webhook_id, page_of(limit, offset))
         return ListOut([DeliveryOut.of(d) for d in page.items], page.total, page.limit, page.offset)
 

@@ -34,7 +34,7 @@ from kalamna.ports.security import RateLimiter
 from kalamna.web.cors import STATE_KEY
 from kalamna.web.errors import DOMAIN_STATUS, ApiError
 from kalamna.web.pagination import Limit, Offset, page_of
-from kalamna.web.schemas import ListOut, WidgetOut
+from kalamna.web.schemas import ListOut, SourceOut, WidgetOut, schema_name
 from kalamna.web.security import consume, settings_limit
 from kalamna.web.sse import SSE_HEADERS, event_stream, sse
 from kalamna.web.widget_limits import widget_budget
@@ -73,13 +73,7 @@ class MessageIn(msgspec.Struct, forbid_unknown_fields=True):
     content: Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
 
 
-class SourceOut(msgspec.Struct):
-    entry_id: UUID
-    title: str
-    score: float
-
-
-class MessageOut(msgspec.Struct):
+class ChatMessageOut(msgspec.Struct):
     id: UUID
     session_id: UUID
     role: str
@@ -90,7 +84,7 @@ class MessageOut(msgspec.Struct):
     created_at: datetime
 
     @classmethod
-    def of(cls, message: ChatMessage) -> MessageOut:
+    def of(cls, message: ChatMessage) -> ChatMessageOut:
         return cls(
             message.id,
             message.session_id,
@@ -103,22 +97,25 @@ class MessageOut(msgspec.Struct):
         )
 
 
+ChatMessagePage = Annotated[ListOut[ChatMessageOut], schema_name("ChatMessagePage")]
+
+
 class ExchangeOut(msgspec.Struct):
-    message: MessageOut
-    reply: MessageOut | None
+    message: ChatMessageOut
+    reply: ChatMessageOut | None
     mode: str
 
     @classmethod
     def of(cls, outcome: MessageOutcome) -> ExchangeOut:
-        reply = MessageOut.of(outcome.reply) if outcome.reply else None
-        return cls(MessageOut.of(outcome.question), reply, outcome.mode.value)
+        reply = ChatMessageOut.of(outcome.reply) if outcome.reply else None
+        return cls(ChatMessageOut.of(outcome.question), reply, outcome.mode.value)
 
 
-class HandoverIn(msgspec.Struct, forbid_unknown_fields=True):
+class HandoverRequestIn(msgspec.Struct, forbid_unknown_fields=True):
     reason: Annotated[str, msgspec.Meta(max_length=500)] | None = None
 
 
-class HandoverOut(msgspec.Struct):
+class HandoverModeOut(msgspec.Struct):
     session_id: UUID
     mode: str
 
@@ -326,12 +323,12 @@ class WidgetController(Controller):
         list_messages: FromDishka[ListMessages],
         limit: Limit = 20,
         offset: Offset = 0,
-    ) -> Response[ListOut[MessageOut]]:
+    ) -> Response[ChatMessagePage]:
         session, _, headers = await self._session(
             request, session_id, access, limiter, settings, find, write=False
         )
         page = await list_messages(session, page_of(limit, offset))
-        body = ListOut([MessageOut.of(m) for m in page.items], page.total, page.limit, page.offset)
+        body = ListOut([ChatMessageOut.of(m) for m in page.items], page.total, page.limit, page.offset)
         return Response(body, headers=headers)
 
     @post("/sessions/{session_id:uuid}/close", status_code=200, summary="Close the conversation")
@@ -386,13 +383,13 @@ class WidgetController(Controller):
         settings: FromDishka[Settings],
         find: FromDishka[FindSession],
         request_handover: FromDishka[RequestHandover],
-        data: Annotated[HandoverIn | None, Body()] = None,
-    ) -> Response[HandoverOut]:
+        data: Annotated[HandoverRequestIn | None, Body()] = None,
+    ) -> Response[HandoverModeOut]:
         session, config, headers = await self._session(
             request, session_id, access, limiter, settings, find, write=True
         )
         updated = await request_handover(session, config, data.reason if data else None)
-        return Response(HandoverOut(updated.id, updated.mode.value), headers=headers)
+        return Response(HandoverModeOut(updated.id, updated.mode.value), headers=headers)
 
     @get("/sessions/{session_id:uuid}/events", summary="Live events for the customer (SSE)")
     @inject
