@@ -15,11 +15,11 @@ from kalamna.domain.chat import ChatSession
 from kalamna.domain.identity import EmployeeStatus, Role
 from kalamna.domain.mail import EmailMessage
 from kalamna.ports.conversations import ConversationRepository, EventSubscription, StaffPresence
-from kalamna.ports.jobs import JobQueue
+from kalamna.ports.jobs import NOTIFY_WAITING_STAFF, JobQueue
 from kalamna.ports.repositories import EmployeeRepository, UnitOfWork
 from kalamna.ports.security import Clock, RateLimiter
 
-NOTIFY_TASK = "notify_waiting_staff"
+NOTIFY_TASK = NOTIFY_WAITING_STAFF
 
 
 @dataclass(frozen=True, slots=True)
