@@ -47,9 +47,19 @@ async def shop(client: AsyncTestClient, world: World) -> dict[str, Any]:
 async def test_bot_config_carries_handover(client: AsyncTestClient, world: World) -> None:
     url = f"/api/v1/orgs/{world.org}/config"
     got = (await client.get(url, headers=world.staff.auth)).json()
-    assert got["handover"] == {"enabled": True, "after_fallbacks": 2, "message": HANDOVER_MESSAGE}
+    assert got["handover"] == {
+        "enabled": True,
+        "after_fallbacks": 2,
+        "message": HANDOVER_MESSAGE,
+        "messages": {},
+    }
     put = await client.put(url, json={"handover": {"after_fallbacks": 0}}, headers=world.owner.auth)
-    assert put.json()["handover"] == {"enabled": True, "after_fallbacks": 0, "message": HANDOVER_MESSAGE}
+    assert put.json()["handover"] == {
+        "enabled": True,
+        "after_fallbacks": 0,
+        "message": HANDOVER_MESSAGE,
+        "messages": {},
+    }
     for bad in ({"after_fallbacks": -1}, {"after_fallbacks": 21}, {"message": ""}, {"colour": 1}):
         response = await client.put(url, json={"handover": bad}, headers=world.owner.auth)
         assert response.status_code == 422, (bad, response.text)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -39,6 +39,11 @@ class HandoverSettings:
     enabled: bool = True
     after_fallbacks: int = 2  # fallback replies in a row before a person is asked for; 0 = never
     message: str = DEFAULT_HANDOVER_MESSAGE  # what the customer is told while a person is fetched
+    # The same per customer language ({"ar": "…"}); ``message`` is the default for any other language.
+    messages: dict[str, str] = field(default_factory=dict)
+
+    def message_for(self, language: str) -> str:
+        return self.messages.get(language.lower()) or self.message
 
 
 @dataclass(slots=True)
@@ -103,13 +108,8 @@ class BotConfig:
             bad("handover.after_fallbacks", "must be between 0 and 20")
         if not self.handover.message.strip():
             bad("handover.message", "must not be empty")
-        if len(self.fallback_messages) > 20:
-            bad("fallback_messages", "at most 20 languages")
-        for tag, message in self.fallback_messages.items():
-            if not _LANGUAGE_TAG.match(tag):
-                bad(f"fallback_messages.{tag}", "must be keyed by a language tag such as ar or en")
-            elif not message.strip() or len(message) > 1000:
-                bad(f"fallback_messages.{tag}", "must be 1 to 1000 characters")
+        _check_messages(bad, "handover.messages", self.handover.messages)
+        _check_messages(bad, "fallback_messages", self.fallback_messages)
         if problems:
             raise InvalidInput("Some settings are out of range.", extra={"fields": problems})
 
@@ -126,6 +126,7 @@ class HandoverUpdate:
     enabled: bool | Keep = KEEP
     after_fallbacks: int | Keep = KEEP
     message: str | Keep = KEEP
+    messages: dict[str, str] | Keep = KEEP
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,3 +161,14 @@ class BotConfigUpdate:
         )
         flat = {k: v for k, v in changes.items() if k not in ("widget", "handover")}
         return cls(**flat, widget=WidgetUpdate(**widget), handover=HandoverUpdate(**handover))
+
+
+def _check_messages(bad: Callable[[str, str], None], name: str, messages: dict[str, str]) -> None:
+    """Messages per language: at most 20, keyed by a language tag, 1 to 1000 characters each."""
+    if len(messages) > 20:
+        bad(name, "at most 20 languages")
+    for tag, message in messages.items():
+        if not _LANGUAGE_TAG.match(tag):
+            bad(f"{name}.{tag}", "must be keyed by a language tag such as ar or en")
+        elif not message.strip() or len(message) > 1000:
+            bad(f"{name}.{tag}", "must be 1 to 1000 characters")

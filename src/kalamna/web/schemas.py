@@ -151,6 +151,7 @@ class HandoverSettingsOut(msgspec.Struct):
     enabled: bool
     after_fallbacks: int
     message: str
+    messages: dict[str, str] = {}
 
 
 class BotConfigOut(msgspec.Struct):
@@ -190,7 +191,10 @@ class BotConfigOut(msgspec.Struct):
                 allowed_origins=list(config.widget.allowed_origins),
             ),
             handover=HandoverSettingsOut(
-                config.handover.enabled, config.handover.after_fallbacks, config.handover.message
+                config.handover.enabled,
+                config.handover.after_fallbacks,
+                config.handover.message,
+                dict(config.handover.messages),
             ),
             updated_at=config.updated_at,
             fallback_messages=dict(config.fallback_messages),

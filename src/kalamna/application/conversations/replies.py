@@ -43,6 +43,7 @@ from kalamna.domain.chat import ChatMessage, ChatSession, MessageRole, ReplyOutc
 from kalamna.domain.errors import DependencyUnavailable, DomainError, NotFound
 from kalamna.domain.handover import ConversationMode, HandoverReason, asks_for_person
 from kalamna.domain.ids import new_id
+from kalamna.domain.terms import guess_language
 from kalamna.domain.webhooks import WebhookEvent
 from kalamna.ports.chat import ChatRepository
 from kalamna.ports.conversations import ChatTransactions, ConversationEvents, ConversationRepository
@@ -264,7 +265,7 @@ class ReplyRunner:
                 answer = new_message(
                     current,
                     MessageRole.SYSTEM,
-                    handover.message,
+                    handover.message_for(guess_language(plan.question.content)),
                     now,
                     reply_to=plan.question,
                     outcome=ReplyOutcome.HANDOVER,
@@ -336,7 +337,7 @@ class SendMessage:
             reply = new_message(
                 current,
                 MessageRole.SYSTEM,
-                config.handover.message,
+                config.handover.message_for(guess_language(text)),
                 now,
                 reply_to=question,
                 outcome=ReplyOutcome.HANDOVER,

@@ -26,6 +26,7 @@ from kalamna.domain.handover import (
 from kalamna.domain.identity import EmployeeStatus, Role
 from kalamna.domain.pages import Page, PageRequest
 from kalamna.domain.policy import Action, is_allowed
+from kalamna.domain.terms import guess_language
 from kalamna.domain.text import normalize_for_search
 from kalamna.domain.webhooks import WebhookEvent
 from kalamna.ports.chat import ChatRepository
@@ -293,7 +294,9 @@ class RequestHandover(_Conversations):
         if not change.changed:
             await self._uow.rollback()
             return current
-        notice = new_message(current, MessageRole.SYSTEM, config.handover.message, now)
+        notice = new_message(
+            current, MessageRole.SYSTEM, config.handover.message_for(_language(current, reason)), now
+        )
         await self._chats.add_message(notice)
         await self._conversations.start_handover(
             current.organization_id, current.id, HandoverReason.REQUESTED.value, None, now
@@ -370,3 +373,12 @@ class WatchConversations:
         require(principal, organization_id, Action.HANDLE_CONVERSATIONS)
         subscription = await self._events.subscribe(STAFF, organization_id)
         return await self._notify.watching(organization_id, subscription)
+
+
+def _language(session: ChatSession, reason: str | None) -> str:
+    """The customer's language for a notice: the widget's locale (``ar-EG`` → ``ar``), else the
+    script of the reason they typed, else none (the default message)."""
+    locale = str(session.visitor.get("locale") or "")
+    if locale:
+        return locale.split("-")[0].lower()
+    return guess_language(reason) if reason and reason.strip() else ""

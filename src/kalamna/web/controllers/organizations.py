@@ -95,6 +95,10 @@ class HandoverSettingsIn(msgspec.Struct, forbid_unknown_fields=True):
     enabled: bool | msgspec.UnsetType = msgspec.UNSET
     after_fallbacks: int | msgspec.UnsetType = msgspec.UNSET
     message: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)] | msgspec.UnsetType = msgspec.UNSET
+    messages: (
+        Annotated[dict[Annotated[str, msgspec.Meta(max_length=35)], str], msgspec.Meta(max_length=20)]
+        | msgspec.UnsetType
+    ) = msgspec.UNSET
 
 
 class BotConfigIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -47,7 +47,14 @@ def _handover(stored: dict[str, object]) -> HandoverSettings:
         enabled=bool(stored.get("enabled", defaults.enabled)),
         after_fallbacks=after if isinstance(after, int) else defaults.after_fallbacks,
         message=str(stored.get("message", defaults.message)),
+        messages=_messages(stored.get("messages")),
     )
+
+
+def _messages(stored: object) -> dict[str, str]:
+    if not isinstance(stored, dict):
+        return {}
+    return {str(tag): str(text) for tag, text in stored.items()}
 
 
 class SqlaBotConfigRepository:
@@ -91,5 +98,6 @@ class SqlaBotConfigRepository:
             "enabled": config.handover.enabled,
             "after_fallbacks": config.handover.after_fallbacks,
             "message": config.handover.message,
+            "messages": dict(config.handover.messages),
         }
         row.updated_at = config.updated_at
