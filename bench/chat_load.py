@@ -461,6 +461,7 @@ class Bench:
             "KALAMNA_EMBEDDING_DIMENSIONS": str(DIMENSIONS),
             "KALAMNA_RATE_LIMIT_WIDGET_SESSION_MESSAGES": "1000000/60",
             "KALAMNA_RATE_LIMIT_WIDGET_KEY_REQUESTS": "1000000/60",
+            "KALAMNA_RATE_LIMIT_WIDGET_CLIENT_REQUESTS": "1000000/60",  # every session comes from one IP here
         }
         for item in self.args.server_env:
             key, _, value = item.partition("=")
