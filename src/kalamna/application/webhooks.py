@@ -224,6 +224,10 @@ class PublishWebhookEvent(_Enqueuer):
             targets = [w for w in await self._webhooks.subscribed(organization_id, event) if w.wants(event)]
             if targets:
                 await self._deliver(organization_id, targets, event, dict(data))
+            else:
+                # End the read transaction: a chat request publishes before it streams its reply and
+                # must not hold a pooled connection meanwhile (under load that starves the pool).
+                await self._uow.rollback()
         except Exception:
             log.exception(
                 "webhook event not published", extra={"event": event.value, "tenant_id": str(organization_id)}

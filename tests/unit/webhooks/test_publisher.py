@@ -131,6 +131,17 @@ async def test_publish_makes_one_delivery_per_subscribed_active_webhook() -> Non
     assert scheduler.calls == [(delivery.id, 1, 0)]
 
 
+async def test_publish_without_subscribers_ends_its_read_transaction() -> None:
+    """A chat request publishes before it streams its reply: it must not keep a pooled connection."""
+    org = uuid4()
+    uow = Uow()
+    repo = Repo([hook(org, (WebhookEvent.KNOWLEDGE_ENTRY_READY,))])
+    publisher = PublishWebhookEvent(repo, Scheduler(uow=uow), uow, Clock())  # type: ignore[arg-type]
+    await publisher.publish(org, WebhookEvent.MESSAGE_CREATED, {"conversation_id": str(uuid4())})
+    assert repo.deliveries == {}
+    assert uow.log == ["rollback"]
+
+
 async def test_publish_never_raises() -> None:
     uow = Uow()
     publisher = PublishWebhookEvent(Repo(broken=True), Scheduler(), uow, Clock())  # type: ignore[arg-type]
