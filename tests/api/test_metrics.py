@@ -107,7 +107,7 @@ async def test_chat_model_embedder_and_job_series(live_client: AsyncTestClient, 
     # A mail through the worker (the seeded account sent none): forgot-password → lookup → delivery.
     forgot = await live_client.post("/api/v1/auth/password/forgot", json={"email": owner.email})
     assert forgot.status_code == 202
-    for _ in range(200):
+    for _ in range(600):  # up to 30 s: the lookup and the delivery are two jobs of a busy worker
         text = await scrape(live_client)
         if value(samples(text), "kalamna_jobs_total", task="deliver_email", outcome="complete"):
             break

@@ -34,7 +34,7 @@ from kalamna.application.chat.answering import (
     ProduceReply,
     SaveReply,
 )
-from kalamna.application.conversations.hooks import announce_messages, announce_session
+from kalamna.application.conversations.hooks import announce_conversation, announce_messages, announce_session
 from kalamna.application.conversations.live import Broadcast
 from kalamna.application.conversations.notify import WaitingNotifier
 from kalamna.domain.ai import ChatUsage
@@ -46,7 +46,13 @@ from kalamna.domain.ids import new_id
 from kalamna.domain.terms import guess_language
 from kalamna.domain.webhooks import WebhookEvent
 from kalamna.ports.chat import ChatRepository
-from kalamna.ports.conversations import ChatTransactions, ConversationEvents, ConversationRepository
+from kalamna.ports.conversations import (
+    ChatTransaction,
+    ChatTransactions,
+    ConversationEvents,
+    ConversationRepository,
+    ConversationView,
+)
 from kalamna.ports.repositories import EmployeeRepository, UnitOfWork
 from kalamna.ports.security import Clock
 from kalamna.ports.webhooks import DetachedWebhookEvents, WebhookEvents
@@ -244,46 +250,63 @@ class ReplyRunner:
         self, session: ChatSession, config: BotConfig, plan: AnswerPlan, reply: ProducedReply | None
     ) -> MessageOutcome:
         async with self._transactions() as tx:
-            saved = await SaveReply(tx.chats, tx.uow, self._clock)(plan, reply) if reply else None
-            current = await tx.conversations.lock(session.organization_id, session.id)
-            if current is None:
-                raise NotFound("Conversation not found.")
-            broadcast = Broadcast(self._events, current)
-            if not current.bot_answers or (reply is not None and reply.outcome is ReplyOutcome.INTERRUPTED):
-                # Taken by a person (or closed) while the bot was replying, or cut short: the reply
-                # the customer saw is kept, but it counts for nothing.
-                await tx.uow.commit()
-                await broadcast.send(tx.conversations)
-                await announce_messages(self._webhooks, saved)
-                return MessageOutcome(plan.question, saved, current.mode)
-            in_row = current.count_bot_reply(reply is None or reply.outcome in NOT_ANSWERED)
-            handover = config.handover
-            answer = saved
-            if handover.enabled and 0 < handover.after_fallbacks <= in_row:
-                now = self._clock.now()
-                current.ask_for_person(HandoverReason.FALLBACKS, HandoverReason.FALLBACKS.value, now)
-                answer = new_message(
-                    current,
-                    MessageRole.SYSTEM,
-                    handover.message_for(guess_language(plan.question.content)),
-                    now,
-                    reply_to=plan.question,
-                    outcome=ReplyOutcome.HANDOVER,
-                )
-                await tx.chats.add_message(answer)
-                await tx.conversations.start_handover(
-                    current.organization_id, current.id, HandoverReason.FALLBACKS.value, plan.question.id, now
-                )
-                broadcast.mode(current.mode, None)
-            await tx.chats.save_session(current)
+            outcome, announced, waiting_view = await self._save(tx, session, config, plan, reply)
+            await tx.uow.rollback()  # end the reads: no pooled connection is held while publishing
+        # Webhooks publish in transactions of their own: only after this one gave its connection back
+        # (holding one while asking for another starved the pool under load).
+        await announce_messages(self._webhooks, *announced)
+        if waiting_view is not None:
+            await announce_conversation(self._webhooks, WebhookEvent.CONVERSATION_WAITING, waiting_view)
+        return outcome
+
+    async def _save(
+        self,
+        tx: ChatTransaction,
+        session: ChatSession,
+        config: BotConfig,
+        plan: AnswerPlan,
+        reply: ProducedReply | None,
+    ) -> tuple[MessageOutcome, list[ChatMessage | None], ConversationView | None]:
+        saved = await SaveReply(tx.chats, tx.uow, self._clock)(plan, reply) if reply else None
+        current = await tx.conversations.lock(session.organization_id, session.id)
+        if current is None:
+            raise NotFound("Conversation not found.")
+        broadcast = Broadcast(self._events, current)
+        if not current.bot_answers or (reply is not None and reply.outcome is ReplyOutcome.INTERRUPTED):
+            # Taken by a person (or closed) while the bot was replying, or cut short: the reply
+            # the customer saw is kept, but it counts for nothing.
             await tx.uow.commit()
             await broadcast.send(tx.conversations)
-            await announce_messages(self._webhooks, saved, answer if answer is not saved else None)
-            if current.mode is ConversationMode.WAITING:
-                waiting = WebhookEvent.CONVERSATION_WAITING
-                await announce_session(self._webhooks, waiting, tx.conversations, current)
-                await self._notify(current, tx.conversations, tx.employees, tx.uow)
-            return MessageOutcome(plan.question, answer, current.mode)
+            return MessageOutcome(plan.question, saved, current.mode), [saved], None
+        in_row = current.count_bot_reply(reply is None or reply.outcome in NOT_ANSWERED)
+        handover = config.handover
+        answer = saved
+        if handover.enabled and 0 < handover.after_fallbacks <= in_row:
+            now = self._clock.now()
+            current.ask_for_person(HandoverReason.FALLBACKS, HandoverReason.FALLBACKS.value, now)
+            answer = new_message(
+                current,
+                MessageRole.SYSTEM,
+                handover.message_for(guess_language(plan.question.content)),
+                now,
+                reply_to=plan.question,
+                outcome=ReplyOutcome.HANDOVER,
+            )
+            await tx.chats.add_message(answer)
+            await tx.conversations.start_handover(
+                current.organization_id, current.id, HandoverReason.FALLBACKS.value, plan.question.id, now
+            )
+            broadcast.mode(current.mode, None)
+        await tx.chats.save_session(current)
+        await tx.uow.commit()
+        await broadcast.send(tx.conversations)
+        waiting_view = None
+        if current.mode is ConversationMode.WAITING:
+            if self._webhooks is not None:
+                waiting_view = await tx.conversations.view(current.organization_id, current.id)
+            await self._notify(current, tx.conversations, tx.employees, tx.uow)
+        announced = [saved, answer if answer is not saved else None]
+        return MessageOutcome(plan.question, answer, current.mode), announced, waiting_view
 
 
 class SendMessage:
