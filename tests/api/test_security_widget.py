@@ -95,6 +95,8 @@ async def test_a_missing_session_token_is_401_naming_the_header(
     for method, path in (
         ("GET", "messages"),
         ("POST", "close"),
+        ("POST", "handover"),
+        ("GET", "events"),
     ):
         response = await client.request(
             method, f"/api/v1/chat/sessions/{session['session_id']}/{path}", headers={"X-API-Key": key}
