@@ -102,3 +102,13 @@ async def test_patch_validates(client: AsyncTestClient, world: World) -> None:
     renamed = await client.patch(url, json={"name": "Org A2"}, headers=world.superuser.auth)
     assert renamed.json()["name"] == "Org A2"
     assert renamed.json()["status"] == "active"
+
+
+async def test_the_api_key_of_an_unknown_organization_is_404_for_the_superuser(
+    client: AsyncTestClient, world: World
+) -> None:
+    """Rotation used to write a key for no organization: the foreign key failed at commit (500)."""
+    missing = "0190a0a0-0000-7000-8000-000000000000"
+    for method in (client.get, client.post):
+        response = await method(f"/api/v1/orgs/{missing}/credentials", headers=world.superuser.auth)
+        assert (response.status_code, response.json()["code"]) == (404, "not_found")

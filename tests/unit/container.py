@@ -44,6 +44,7 @@ from kalamna.adapters.memory.knowledge import (
 from kalamna.adapters.memory.mail import MemoryMailOutbox
 from kalamna.adapters.memory.security import FixedClock, MemoryRateLimiter, MemoryRevocationStore
 from kalamna.adapters.memory.store import MemoryUnitOfWork
+from kalamna.adapters.memory.throttle import MemoryThrottle
 from kalamna.adapters.memory.webhooks import MemoryWebhookEvents
 from kalamna.config import Settings
 from kalamna.ports.ai import Embedder
@@ -60,7 +61,7 @@ from kalamna.ports.repositories import (
     RefreshSessionRepository,
     UnitOfWork,
 )
-from kalamna.ports.security import AttemptLimiter, Clock, RateLimiter, RevocationStore
+from kalamna.ports.security import AttemptLimiter, Clock, RateLimiter, RevocationStore, Throttle
 from kalamna.ports.webhooks import WebhookEvents
 
 
@@ -142,6 +143,14 @@ class InMemoryProvider(Provider):
     @provide(scope=Scope.APP, override=True)
     def attempt_limiter(self, limiter: MemoryRateLimiter) -> AttemptLimiter:
         return limiter
+
+    @provide(scope=Scope.APP)
+    def memory_throttle(self, clock: FixedClock) -> MemoryThrottle:
+        return MemoryThrottle(lambda: clock.now().timestamp())
+
+    @provide(scope=Scope.APP, override=True)
+    def throttle(self, throttle: MemoryThrottle) -> Throttle:
+        return throttle
 
     @provide(scope=Scope.REQUEST, override=True)
     def outbox(self, outbox: MemoryMailOutbox) -> MailOutbox:

@@ -11,7 +11,7 @@ from uuid import UUID
 from kalamna.application.access import require
 from kalamna.application.auth.principal import Principal
 from kalamna.domain.api_keys import DISPLAY_PREFIX_LENGTH, KEY_PREFIX, ApiCredential
-from kalamna.domain.errors import NotAuthenticated
+from kalamna.domain.errors import NotAuthenticated, NotFound
 from kalamna.domain.identity import Organization, OrganizationStatus
 from kalamna.domain.ids import new_id
 from kalamna.domain.policy import Action
@@ -31,11 +31,14 @@ class CredentialStatus:
 
 
 class GetCredentialStatus:
-    def __init__(self, credentials: ApiCredentialRepository) -> None:
+    def __init__(self, credentials: ApiCredentialRepository, organizations: OrganizationRepository) -> None:
         self._credentials = credentials
+        self._organizations = organizations
 
     async def __call__(self, principal: Principal, organization_id: UUID) -> CredentialStatus:
         require(principal, organization_id, Action.MANAGE_API_CREDENTIALS)
+        if await self._organizations.get(organization_id) is None:  # a superuser may name any id
+            raise NotFound()
         current = await self._credentials.active_for(organization_id)
         if current is None:
             return CredentialStatus(False, None, None, None)
@@ -61,6 +64,8 @@ class RotateApiKey:
 
     async def __call__(self, principal: Principal, organization_id: UUID) -> tuple[str, ApiCredential]:
         require(principal, organization_id, Action.MANAGE_API_CREDENTIALS)
+        if await self._organizations.get(organization_id) is None:  # a superuser may name any id
+            raise NotFound()
         now = self._clock.now()
         raw = KEY_PREFIX + self._secrets.new()
         await self._credentials.revoke_all(organization_id, now)
