@@ -3,20 +3,26 @@ principals (what a verified access token says), committed as a finished request 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
+from urllib.parse import unquote
 from uuid import UUID
 
 from dishka import AsyncContainer
 
 from kalamna.adapters.memory.identity import MemoryStore
+from kalamna.adapters.memory.jobs import MemoryJobQueue
+from kalamna.adapters.memory.mail import MemoryMailOutbox
 from kalamna.adapters.memory.security import FixedClock
 from kalamna.application.auth.principal import Principal
 from kalamna.domain.bot_config import BotConfig
 from kalamna.domain.identity import Employee, EmployeeStatus, Organization, OrganizationStatus, Role
 from kalamna.domain.ids import new_id
+from kalamna.domain.mail import EmailMessage
+from kalamna.ports.jobs import DELIVER_EMAIL
 
 T = TypeVar("T")
 
@@ -105,3 +111,19 @@ async def call(container: AsyncContainer, use_case: type[T], action: Callable[[T
     """Resolve ``use_case`` in a request scope of its own (one HTTP request) and run ``action``."""
     async with container() as scope:
         return await action(await scope.get(use_case))
+
+
+async def mails(container: AsyncContainer) -> list[EmailMessage]:
+    """Mails queued through the outbox, each with its delivery job, oldest first."""
+    outbox = await container.get(MemoryMailOutbox)
+    jobs = await container.get(MemoryJobQueue)
+    delivered = [job.kwargs["outbox_id"] for job in jobs.jobs if job.task == DELIVER_EMAIL]
+    assert delivered == [str(mail_id) for mail_id in outbox.messages], "one delivery job per mail"
+    return list(outbox.messages.values())
+
+
+def link_token(message: EmailMessage) -> str:
+    """The raw token of the accept-invitation link of ``message``."""
+    found = re.search(r"accept-invitation\?token=([^\s\"<&]+)", message.text)
+    assert found, message.text
+    return unquote(found.group(1))

@@ -22,7 +22,7 @@ from kalamna.domain.api_keys import ApiCredential
 from kalamna.domain.errors import Forbidden, NotAuthenticated, NotFound
 from kalamna.domain.identity import OrganizationStatus
 from kalamna.domain.ids import new_id
-from tests.unit.world import Tenant, add_organization, add_superuser, add_tenant, call
+from tests.unit.world import Tenant, add_superuser, add_tenant, call
 
 
 @pytest.fixture
@@ -36,7 +36,9 @@ async def other(container: AsyncContainer) -> Tenant:
 
 
 async def rotate(container: AsyncContainer, tenant: Tenant) -> tuple[str, ApiCredential]:
-    result: tuple[str, ApiCredential] = await call(container, RotateApiKey, lambda uc: uc(tenant.as_owner, tenant.id))
+    result: tuple[str, ApiCredential] = await call(
+        container, RotateApiKey, lambda uc: uc(tenant.as_owner, tenant.id)
+    )
     return result
 
 

@@ -45,7 +45,9 @@ async def stored_config(container: AsyncContainer, tenant: Tenant) -> BotConfig:
 # --- GetOrganization ------------------------------------------------------------------------------
 
 
-async def test_owner_staff_and_superuser_read_the_organization(container: AsyncContainer, acme: Tenant) -> None:
+async def test_owner_staff_and_superuser_read_the_organization(
+    container: AsyncContainer, acme: Tenant
+) -> None:
     root = await add_superuser(container)
     for who in (acme.as_owner, acme.as_staff, root):
         found = await call(container, GetOrganization, lambda uc, w=who: uc(w, acme.id))
@@ -70,7 +72,9 @@ async def test_an_unknown_organization_is_not_found_for_the_superuser(container:
 # --- UpdateOrganization ---------------------------------------------------------------------------
 
 
-async def test_the_owner_updates_the_profile_and_it_is_stored(container: AsyncContainer, acme: Tenant) -> None:
+async def test_the_owner_updates_the_profile_and_it_is_stored(
+    container: AsyncContainer, acme: Tenant
+) -> None:
     clock = await container.get(FixedClock)
     clock.advance(timedelta(hours=1))
     changes: dict[str, str | None] = {
@@ -100,7 +104,12 @@ async def test_omitted_fields_keep_their_value_and_blank_or_none_clears_them(
     await call(container, UpdateOrganization, lambda uc: uc(acme.as_owner, acme.id, first))
     second: dict[str, str | None] = {"industry": "  ", "country": None}
     updated = await call(container, UpdateOrganization, lambda uc: uc(acme.as_owner, acme.id, second))
-    assert (updated.name, updated.industry, updated.country, updated.description) == ("Acme", None, None, "Shoes")
+    assert (updated.name, updated.industry, updated.country, updated.description) == (
+        "Acme",
+        None,
+        None,
+        "Shoes",
+    )
 
 
 async def test_staff_may_not_update_the_organization(container: AsyncContainer, acme: Tenant) -> None:
@@ -213,7 +222,10 @@ async def test_staff_may_read_but_not_change_the_config(container: AsyncContaine
     [
         ({"temperature": 2.5}, ["temperature"]),
         ({"top_k": 0, "min_score": 1.5}, ["top_k", "min_score"]),
-        ({"widget": {"primary_color": "red", "position": "top"}}, ["widget.primary_color", "widget.position"]),
+        (
+            {"widget": {"primary_color": "red", "position": "top"}},
+            ["widget.primary_color", "widget.position"],
+        ),
         ({"handover": {"after_fallbacks": 21}}, ["handover.after_fallbacks"]),
         ({"fallback_messages": {"EN!": "x"}}, ["fallback_messages.EN!"]),
         ({"bot_name": "  "}, ["bot_name"]),
@@ -224,13 +236,17 @@ async def test_out_of_range_settings_name_their_fields_and_change_nothing(
 ) -> None:
     before = await stored_config(container, acme)
     with pytest.raises(InvalidInput) as raised:
-        await call(container, UpdateBotConfig, lambda uc: uc(acme.as_owner, acme.id, {"tone": "formal", **changes}))
+        await call(
+            container, UpdateBotConfig, lambda uc: uc(acme.as_owner, acme.id, {"tone": "formal", **changes})
+        )
     assert raised.value.extra is not None
     assert [field["key"] for field in raised.value.extra["fields"]] == keys
     assert await stored_config(container, acme) == before
 
 
-async def test_unknown_config_fields_are_refused_at_any_level(container: AsyncContainer, acme: Tenant) -> None:
+async def test_unknown_config_fields_are_refused_at_any_level(
+    container: AsyncContainer, acme: Tenant
+) -> None:
     with pytest.raises(InvalidInput, match="Unknown fields: colour, model"):
         await call(
             container,
