@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import unquote
 from uuid import UUID
@@ -76,7 +76,9 @@ async def add_employee(
     full_name: str | None = None,
 ) -> Employee:
     store = await container.get(MemoryStore)
-    now = (await container.get(FixedClock)).now()
+    # Distinct creation times in insertion order: lists sort by (created_at, id) and UUIDv7s made
+    # within one millisecond are not ordered.
+    now = (await container.get(FixedClock)).now() + timedelta(microseconds=len(store.employees))
     employee = Employee(
         id=new_id(),
         organization_id=organization.id if organization else None,
