@@ -24,6 +24,7 @@ from dishka import AsyncContainer, Provider, Scope, make_async_container, provid
 from dishka.entities.validation_settings import ValidationSettings
 
 import kalamna.di
+from kalamna.adapters.memory.analytics import ChatStore, MemoryAnalyticsRepository
 from kalamna.adapters.memory.identity import (
     MemoryApiCredentialRepository,
     MemoryBotConfigRepository,
@@ -48,6 +49,7 @@ from kalamna.adapters.memory.throttle import MemoryThrottle
 from kalamna.adapters.memory.webhooks import MemoryWebhookEvents
 from kalamna.config import Settings
 from kalamna.ports.ai import Embedder
+from kalamna.ports.analytics import AnalyticsRepository
 from kalamna.ports.jobs import JobQueue
 from kalamna.ports.knowledge import BlobStore, ChunkIndex, KnowledgeRepository
 from kalamna.ports.mail import MailOutbox
@@ -176,13 +178,17 @@ class InMemoryProvider(Provider):
     def blobs(self, store: KnowledgeStore) -> BlobStore:
         return MemoryBlobStore(store)
 
+    @provide(scope=Scope.APP)
+    def chat_store(self) -> ChatStore:
+        return ChatStore()
+
     @provide(scope=Scope.REQUEST)
     async def transaction(
-        self, identity: MemoryStore, knowledge: KnowledgeStore
+        self, identity: MemoryStore, knowledge: KnowledgeStore, chats: ChatStore
     ) -> AsyncIterator[MemoryUnitOfWork]:
         """The request's "session", used by every repository: like the database session's
         finalizer, it rolls back whatever the request did not commit."""
-        uow = MemoryUnitOfWork(identity, knowledge)
+        uow = MemoryUnitOfWork(identity, knowledge, chats)
         yield uow
         await uow.rollback()
 
@@ -221,6 +227,12 @@ class InMemoryProvider(Provider):
     @provide(scope=Scope.REQUEST, override=True)
     def knowledge(self, store: KnowledgeStore, _: MemoryUnitOfWork) -> KnowledgeRepository:
         return MemoryKnowledgeRepository(store)
+
+    @provide(scope=Scope.REQUEST, override=True)
+    def analytics(
+        self, identity: MemoryStore, knowledge: KnowledgeStore, chats: ChatStore, _: MemoryUnitOfWork
+    ) -> AnalyticsRepository:
+        return MemoryAnalyticsRepository(identity, knowledge, chats)
 
     @provide(scope=Scope.REQUEST, override=True)
     def chunk_index(self, store: KnowledgeStore, _: MemoryUnitOfWork) -> ChunkIndex:
