@@ -31,6 +31,7 @@ from kalamna.application.webhooks import (
     ListWebhooks,
     PublishInOwnTransaction,
     PublishWebhookEvent,
+    RequeueOverdueDeliveries,
     SendTestPing,
 )
 from kalamna.config import Settings
@@ -103,6 +104,7 @@ class WebhookProvider(Provider):
         ListDeliveries,
         SendTestPing,
         DeliverWebhook,
+        RequeueOverdueDeliveries,
         scope=Scope.REQUEST,
     )
 

@@ -14,7 +14,7 @@ import logging
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -202,6 +202,7 @@ class _Enqueuer:
                 error=None,
                 created_at=now,
                 last_attempt_at=None,
+                next_attempt_at=now,
             )
             for webhook in targets
         ]
@@ -337,3 +338,29 @@ class DeliverWebhook:
     async def _save(self, delivery: Delivery) -> None:
         await self._webhooks.save_delivery(delivery)
         await self._uow.commit()
+
+
+class RequeueOverdueDeliveries:
+    """The sweeper (worker cron): schedule again the pending deliveries whose next attempt is overdue
+    by more than ``grace`` — their job was lost (Redis down when it was scheduled, or its retries
+    exhausted by a database outage). Safe to run any time: the job key of an attempt is fixed, so
+    a job still queued or running is not doubled, and an attempt job leaves settled deliveries alone."""
+
+    BATCH = 500
+
+    def __init__(
+        self, webhooks: WebhookRepository, scheduler: DeliveryScheduler, uow: UnitOfWork, clock: Clock
+    ) -> None:
+        self._webhooks = webhooks
+        self._scheduler = scheduler
+        self._uow = uow
+        self._clock = clock
+
+    async def __call__(self, grace: timedelta = timedelta(minutes=2)) -> int:
+        overdue = await self._webhooks.overdue_deliveries(self._clock.now() - grace, self.BATCH)
+        await self._uow.rollback()  # a read only: no transaction held while Redis is called
+        for delivery in overdue:
+            await self._scheduler.schedule(delivery.id, attempt=delivery.attempts + 1, delay_s=0)
+        if overdue:
+            log.warning("webhook deliveries re-queued", extra={"count": len(overdue)})
+        return len(overdue)

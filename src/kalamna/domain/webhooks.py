@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import ipaddress
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from urllib.parse import urlsplit
 from uuid import UUID
@@ -177,6 +177,9 @@ class Delivery:
     error: str | None
     created_at: datetime
     last_attempt_at: datetime | None
+    # When the next attempt is due; None once settled. The sweeper re-queues pending deliveries
+    # whose attempt is long overdue (its job was lost, e.g. Redis was down when it was scheduled).
+    next_attempt_at: datetime | None = None
 
     def record(self, result: AttemptResult, now: datetime, schedule: RetrySchedule) -> float | None:
         """Record one attempt; returns the delay before the next one, or None when it is settled."""
@@ -187,13 +190,18 @@ class Delivery:
         if result.succeeded:
             self.status = DeliveryStatus.SUCCEEDED
             self.error = None
+            self.next_attempt_at = None
             return None
         delay = schedule.delay_after(self.attempts)
         if delay is None:
             self.status = DeliveryStatus.FAILED
+            self.next_attempt_at = None
+        else:
+            self.next_attempt_at = now + timedelta(seconds=delay)
         return delay
 
     def give_up(self, reason: str, now: datetime) -> None:
         self.status = DeliveryStatus.FAILED
         self.error = reason[:MAX_ERROR_LENGTH]
         self.last_attempt_at = now
+        self.next_attempt_at = None

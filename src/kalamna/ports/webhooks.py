@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
+from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -44,6 +45,10 @@ class WebhookRepository(Protocol):
     async def get_delivery(self, delivery_id: UUID) -> Delivery | None: ...
 
     async def save_delivery(self, delivery: Delivery) -> None: ...
+
+    async def overdue_deliveries(self, due_before: datetime, limit: int) -> list[Delivery]:
+        """Pending deliveries whose next attempt was due before ``due_before``, oldest first."""
+        ...
 
     async def list_deliveries(
         self, organization_id: UUID, webhook_id: UUID, page: PageRequest

@@ -19,10 +19,11 @@ from kalamna.application.mail import RequeueUnsentMail
 from kalamna.config import Settings
 from kalamna.di import prepare
 from kalamna.observability import install_job_log_filter
-from kalamna.ports.jobs import RECONCILE_INGESTION, REQUEUE_UNSENT_MAIL
+from kalamna.ports.jobs import RECONCILE_INGESTION, REQUEUE_UNSENT_MAIL, REQUEUE_WEBHOOK_DELIVERIES
 from kalamna.worker.job_metrics import count_job
 from kalamna.worker.maintenance import CRON_JOBS, MAINTENANCE_TASKS, STARTUP_KEY
 from kalamna.worker.tasks import TASKS, requeue_unsent_mail
+from kalamna.worker.webhook_tasks import requeue_webhook_deliveries
 
 log = logging.getLogger("kalamna.worker")
 # An idle worker waits for a job at most this long before checking whether it should stop.
@@ -82,6 +83,11 @@ async def build_worker(
         cron_jobs=[
             *CRON_JOBS,
             CronJob(requeue_unsent_mail, cron="* * * * *", **TASK_OPTIONS[REQUEUE_UNSENT_MAIL]),
+            CronJob(
+                requeue_webhook_deliveries,
+                cron="* * * * *",
+                **TASK_OPTIONS[REQUEUE_WEBHOOK_DELIVERIES],
+            ),
         ],
         concurrency=settings.worker_concurrency,
         startup=startup,

@@ -85,9 +85,9 @@ def _progress(job: Any) -> Callable[[float], Awaitable[None]] | None:
 
 
 def _more_tasks() -> list[Any]:
-    from kalamna.worker.webhook_tasks import deliver_webhook
+    from kalamna.worker.webhook_tasks import deliver_webhook, requeue_webhook_deliveries
 
-    return [deliver_webhook]
+    return [deliver_webhook, requeue_webhook_deliveries]
 
 
 TASKS: list[Any] = [

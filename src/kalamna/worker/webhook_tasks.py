@@ -1,4 +1,5 @@
-"""The webhook delivery job: one attempt of one delivery, identified by its id only."""
+"""The webhook jobs: one attempt of one delivery (identified by its id only), and the sweeper that
+re-queues attempts whose job was lost."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from uuid import UUID
 
 from dishka import AsyncContainer
 
-from kalamna.application.webhooks import DeliverWebhook
+from kalamna.application.webhooks import DeliverWebhook, RequeueOverdueDeliveries
 
 
 async def deliver_webhook(ctx: dict[str, Any], *, delivery_id: str) -> str | None:
@@ -18,3 +19,11 @@ async def deliver_webhook(ctx: dict[str, Any], *, delivery_id: str) -> str | Non
         deliver = await scope.get(DeliverWebhook)
         status = await deliver(UUID(delivery_id))
     return status.value if status is not None else None
+
+
+async def requeue_webhook_deliveries(ctx: dict[str, Any]) -> int:
+    """Every minute (worker/runner.py): pending deliveries overdue by over two minutes get their
+    attempt job again; a job that still exists is not doubled (fixed key per attempt)."""
+    container: AsyncContainer = ctx["container"]
+    async with container() as scope:
+        return await (await scope.get(RequeueOverdueDeliveries))()

@@ -6,7 +6,7 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -214,7 +214,9 @@ async def test_attempts_follow_the_schedule_then_fail() -> None:
     deliver = DeliverWebhook(repo, Box(), sender, scheduler, RetrySchedule(2, 30, 4), Uow(), Clock())  # type: ignore[arg-type]
     assert await deliver(delivery.id) is DeliveryStatus.PENDING
     assert scheduler.calls == [(delivery.id, 2, 30.0)]
+    assert delivery.next_attempt_at == NOW + timedelta(seconds=30)  # what the sweeper watches
     assert await deliver(delivery.id) is DeliveryStatus.FAILED
+    assert delivery.next_attempt_at is None
     assert await deliver(delivery.id) is None  # settled: a duplicate job does nothing
     assert len(sender.sent) == 2
     url, body, headers = sender.sent[0]
@@ -225,6 +227,27 @@ async def test_attempts_follow_the_schedule_then_fail() -> None:
         and headers["Kalamna-Delivery"] == str(delivery.id)
     )
     assert headers["Kalamna-Signature"].startswith(f"t={int(NOW.timestamp())},v1=")
+
+
+async def test_a_new_delivery_is_due_at_once_and_a_success_settles_it() -> None:
+    org = uuid4()
+    target = hook(org, (WebhookEvent.PING,))
+    repo = Repo([target])
+    scheduler = Scheduler()
+    await PublishWebhookEvent(repo, scheduler, Uow(), Clock()).publish(org, WebhookEvent.PING, {})  # type: ignore[arg-type]
+    (delivery,) = repo.deliveries.values()
+    assert delivery.next_attempt_at == NOW
+    deliver = DeliverWebhook(
+        repo,
+        Box(),
+        Sender([AttemptResult(204, None)]),
+        scheduler,
+        RetrySchedule(),
+        Uow(),
+        Clock(),  # type: ignore[arg-type]
+    )
+    assert await deliver(delivery.id) is DeliveryStatus.SUCCEEDED
+    assert repo.deliveries[delivery.id].next_attempt_at is None
 
 
 async def test_unreadable_secret_fails_the_delivery_without_sending() -> None:

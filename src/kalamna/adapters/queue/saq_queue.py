@@ -60,6 +60,8 @@ TASK_OPTIONS: dict[str, dict[str, Any]] = {
         "retry_backoff": True,
         "ttl": 3600,
     },
+    # The cron sweeper of webhook deliveries whose attempt job was lost (worker/webhook_tasks.py).
+    jobs.REQUEUE_WEBHOOK_DELIVERIES: {"timeout": 60, "retries": 1, "ttl": 600},
     # Re-queues lost, timed-out and transiently failed ingestions (worker/maintenance.py).
     jobs.RECONCILE_INGESTION: {"timeout": 300, "retries": 1, "ttl": 600},
     # The minute cron job that re-queues mails whose job was lost (worker/runner.py).

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import delete, func, select
@@ -40,6 +41,7 @@ def _delivery(row: WebhookDeliveryRow) -> Delivery:
         error=row.error,
         created_at=row.created_at,
         last_attempt_at=row.last_attempt_at,
+        next_attempt_at=row.next_attempt_at,
     )
 
 
@@ -114,6 +116,7 @@ class SqlaWebhookRepository:
                 response_status=delivery.response_status,
                 error=delivery.error,
                 last_attempt_at=delivery.last_attempt_at,
+                next_attempt_at=delivery.next_attempt_at,
                 created_at=delivery.created_at,
                 updated_at=delivery.created_at,
             )
@@ -133,7 +136,21 @@ class SqlaWebhookRepository:
         row.response_status = delivery.response_status
         row.error = delivery.error
         row.last_attempt_at = delivery.last_attempt_at
+        row.next_attempt_at = delivery.next_attempt_at
         await self._session.flush()
+
+    async def overdue_deliveries(self, due_before: datetime, limit: int) -> list[Delivery]:
+        # Served by the partial index ix_webhook_deliveries_pending_due (pending rows only).
+        rows = await self._session.scalars(
+            select(WebhookDeliveryRow)
+            .where(
+                WebhookDeliveryRow.status == DeliveryStatus.PENDING.value,
+                WebhookDeliveryRow.next_attempt_at < due_before,
+            )
+            .order_by(WebhookDeliveryRow.next_attempt_at)
+            .limit(limit)
+        )
+        return [_delivery(r) for r in rows]
 
     async def list_deliveries(
         self, organization_id: UUID, webhook_id: UUID, page: PageRequest
