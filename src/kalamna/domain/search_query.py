@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from kalamna.domain.terms import content_terms, equivalents
@@ -122,6 +123,9 @@ def and_query(normalized: str) -> str:
 
 
 MAX_GROUPS = 12
+# A word group found in at least this share of a tenant's chunks is *common* for that tenant: it no
+# longer selects rows for full-text scoring (it still counts towards "groups matched" on the rows kept).
+COMMON_SHARE = 0.08
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +151,31 @@ class TextQuery:
         if self.minimum < 2:
             return self.any_of
         parts = [_group_query(g) for g in self.groups]
+        return " | ".join(f"({a} & {b})" for i, a in enumerate(parts) for b in parts[i + 1 :])
+
+    def selective_prefilter(self, shares: Mapping[str, float], budget_share: float = 1.0) -> str:
+        """The indexed condition built from the question's *rare* groups, given the share of the
+        tenant's chunks that contain each term (terms absent from ``shares`` are rare).
+
+        A group's share is the sum of its terms' (an upper bound). Groups at or above
+        :data:`COMMON_SHARE` are common. A chunk matching ``minimum`` of the ``n`` groups matches at
+        least ``minimum - common`` rare ones, so when that is 1 or more the condition "any pair of rare
+        groups" (or "any rare group") is still a superset of the rule, only far more selective. When
+        it is not (the question's common words alone could reach the minimum), at least one rare group
+        is required: common words are demoted, as the answerer weighs words by rarity. With no rare
+        group at all, the rarest group is required (the caller caps the rows scored). When one rare
+        group would do but the rare groups together are estimated in more than ``budget_share`` of the
+        chunks (the rows the caller will score), a pair of them is required instead."""
+        share = [min(1.0, sum(shares.get(t, 0.0) for t in g)) for g in self.groups]
+        rare = [i for i, s in enumerate(share) if s < COMMON_SHARE]
+        if not rare:
+            rare = [min(range(len(share)), key=share.__getitem__)]
+        need = max(1, self.minimum - (len(self.groups) - len(rare)))
+        if need < 2 and len(rare) >= 2 and sum(share[i] for i in rare) > budget_share:
+            need = 2
+        parts = [_group_query(self.groups[i]) for i in rare]
+        if need < 2:
+            return " | ".join(parts)
         return " | ".join(f"({a} & {b})" for i, a in enumerate(parts) for b in parts[i + 1 :])
 
     def group_queries(self) -> list[str]:
