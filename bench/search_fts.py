@@ -43,7 +43,8 @@ def fts_rows(plan: dict[str, Any]) -> int:
     best = 0
     for node in _walk(plan["Plan"]):
         conditions = " ".join(str(node.get(k, "")) for k in ("Filter", "Recheck Cond", "Index Cond"))
-        if "search_vector @@" in conditions and "Scan" in node.get("Node Type", ""):
+        kind = node.get("Node Type", "")
+        if "search_vector @@" in conditions and "Scan" in kind and kind != "Bitmap Index Scan":
             best = max(best, int(node.get("Actual Rows", 0)) * int(node.get("Actual Loops", 1)))
     return best
 

@@ -123,9 +123,6 @@ def and_query(normalized: str) -> str:
 
 
 MAX_GROUPS = 12
-# A word group found in at least this share of a tenant's chunks is *common* for that tenant: it no
-# longer selects rows for full-text scoring (it still counts towards "groups matched" on the rows kept).
-COMMON_SHARE = 0.08
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,27 +150,31 @@ class TextQuery:
         parts = [_group_query(g) for g in self.groups]
         return " | ".join(f"({a} & {b})" for i, a in enumerate(parts) for b in parts[i + 1 :])
 
-    def selective_prefilter(self, shares: Mapping[str, float], budget_share: float = 1.0) -> str:
-        """The indexed condition built from the question's *rare* groups, given the share of the
-        tenant's chunks that contain each term (terms absent from ``shares`` are rare).
+    def selective_prefilter(self, shares: Mapping[str, float], budget_share: float) -> str:
+        """The indexed condition, made selective for one tenant: ``shares`` gives the share of the
+        tenant's chunks that contain each term (a term missing from it is rare; a group's share is the
+        sum of its terms'), ``budget_share`` the share of chunks the caller is willing to score.
 
-        A group's share is the sum of its terms' (an upper bound). Groups at or above
-        :data:`COMMON_SHARE` are common. A chunk matching ``minimum`` of the ``n`` groups matches at
-        least ``minimum - common`` rare ones, so when that is 1 or more the condition "any pair of rare
-        groups" (or "any rare group") is still a superset of the rule, only far more selective. When
-        it is not (the question's common words alone could reach the minimum), at least one rare group
-        is required: common words are demoted, as the answerer weighs words by rarity. With no rare
-        group at all, the rarest group is required (the caller caps the rows scored). When one rare
-        group would do but the rare groups together are estimated in more than ``budget_share`` of the
-        chunks (the rows the caller will score), a pair of them is required instead."""
+        It starts from :attr:`prefilter` (any pair of groups, or any group when one suffices) and, while
+        its estimated share (independent words) exceeds the budget, drops the most common group. A
+        chunk matching ``minimum`` of the groups still matches ``minimum - dropped`` of those kept, so
+        while that is 2 or more (pairs) or 1 (any), the condition stays a superset of the rule, only
+        far more selective; past that, common words are demoted (as the answerer weighs words by
+        rarity): when "any kept group" is still over budget, a pair of them is required. One group
+        left is used as is (the caller also caps the rows scored)."""
         share = [min(1.0, sum(shares.get(t, 0.0) for t in g)) for g in self.groups]
-        rare = [i for i, s in enumerate(share) if s < COMMON_SHARE]
-        if not rare:
-            rare = [min(range(len(share)), key=share.__getitem__)]
-        need = max(1, self.minimum - (len(self.groups) - len(rare)))
-        if need < 2 and len(rare) >= 2 and sum(share[i] for i in rare) > budget_share:
-            need = 2
-        parts = [_group_query(self.groups[i]) for i in rare]
+        keep = sorted(range(len(self.groups)), key=lambda i: share[i])  # rarest first
+        dropped = 0
+        while True:
+            need = max(1, self.minimum - dropped)
+            estimate = _pairs_share([share[i] for i in keep]) if need >= 2 else sum(share[i] for i in keep)
+            if need < 2 and estimate > budget_share and len(keep) >= 2:
+                need, estimate = 2, _pairs_share([share[i] for i in keep])
+            if estimate <= budget_share or len(keep) == 1:
+                break
+            keep.pop()
+            dropped += 1
+        parts = [_group_query(self.groups[i]) for i in sorted(keep)]
         if need < 2:
             return " | ".join(parts)
         return " | ".join(f"({a} & {b})" for i, a in enumerate(parts) for b in parts[i + 1 :])
@@ -183,6 +184,10 @@ class TextQuery:
 
     def matched(self, document_terms: set[str]) -> int:
         return sum(1 for g in self.groups if g & document_terms)
+
+
+def _pairs_share(shares: list[float]) -> float:
+    return sum(a * b for i, a in enumerate(shares) for b in shares[i + 1 :])
 
 
 def _quote(term: str) -> str:

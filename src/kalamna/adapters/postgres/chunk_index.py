@@ -35,6 +35,8 @@ CANDIDATES = 40
 # At most this many of the tenant's chunks that pass the indexed full-text pre-filter are scored (the
 # per-group matches and ts_rank_cd cost ~25 µs each): a bound for questions made of common words only.
 FTS_SCORED = 200
+# The pre-filter is built to keep about this many rows (term_stats estimates; see selective_prefilter).
+FTS_TARGET = 50
 EF_SEARCH = 100
 
 
@@ -168,7 +170,7 @@ class PgChunkIndex:
             # keeps are scored.
             if tenant_chunks >= MIN_CHUNKS:
                 shares = await self._terms.shares(self._session, organization_id)
-                prefilter = query.selective_prefilter(shares, budget_share=FTS_SCORED / tenant_chunks)
+                prefilter = query.selective_prefilter(shares, budget_share=FTS_TARGET / tenant_chunks)
             else:
                 prefilter = query.prefilter
             params = {
