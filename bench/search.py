@@ -553,13 +553,20 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=100_000, help="corpus size (default 100000)")
     parser.add_argument("--queries", type=int, default=100, help="queries per tenant size class")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--keep", type=Path, default=None, help="use (and keep) this data directory; with --zipf-orgs: the parent of its (removed) data directory")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="use (and keep) this data directory; with --zipf-orgs: the parent of its (removed) data directory",
+    )
     parser.add_argument("--zipf-orgs", type=int, default=0, help="multi-tenant mode: this many organizations")
     parser.add_argument("--zipf-s", type=float, default=1.0, help="Zipf exponent of the tenant sizes")
     parser.add_argument("--concurrency", type=int, default=8, help="connections for the QPS measurement")
     parser.add_argument("--qps-seconds", type=float, default=15.0)
     parser.add_argument(
-        "--maintenance-work-mem", default="1GB", help="for the HNSW build (--zipf-orgs); below the index size it slows"
+        "--maintenance-work-mem",
+        default="1GB",
+        help="for the HNSW build (--zipf-orgs); below the index size it slows",
     )
     args = parser.parse_args()
     if args.zipf_orgs:

@@ -44,7 +44,7 @@ def fts_rows(plan: dict[str, Any]) -> int:
     for node in _walk(plan["Plan"]):
         conditions = " ".join(str(node.get(k, "")) for k in ("Filter", "Recheck Cond", "Index Cond"))
         kind = node.get("Node Type", "")
-        if "search_vector @@" in conditions and "Scan" in kind and kind != "Bitmap Index Scan":
+        if "search_vector @@" in conditions and kind in ("Seq Scan", "Bitmap Heap Scan", "Index Scan"):
             best = max(best, int(node.get("Actual Rows", 0)) * int(node.get("Actual Loops", 1)))
     return best
 

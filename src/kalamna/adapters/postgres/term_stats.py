@@ -50,7 +50,7 @@ class TermShares:
                 "WITH n AS (SELECT count(*) AS n FROM (SELECT 1 FROM knowledge_chunks "
                 "WHERE organization_id = :org LIMIT :sample) s) "
                 "SELECT word, ndoc::float / n.n AS share FROM ts_stat(:query), n "
-                "WHERE n.n > 0 AND ndoc >= n.n * :keep"
+                "WHERE n.n > 0 AND ndoc >= n.n * CAST(:keep AS float8)"
             ),
             {"org": org, "sample": SAMPLE_CHUNKS, "query": sample, "keep": KEEP_SHARE},
         )
