@@ -13,6 +13,7 @@ with `PYTHONPATH=/tmp/old/src:.` so that ``kalamna`` is imported from there.
 from __future__ import annotations
 
 import argparse
+import atexit
 import asyncio
 import json
 import os
@@ -61,6 +62,9 @@ async def main(args: argparse.Namespace) -> None:
     from kalamna.ports.knowledge import ChunkIndex
 
     data_dir = Path(tempfile.mkdtemp(prefix="klm-fts-bench-", dir=args.data_parent))
+    # Registered before the embedded servers' own exit handlers (which rewrite their holder files),
+    # so it runs after them.
+    atexit.register(shutil.rmtree, data_dir, True)
     env = {
         "KALAMNA_DATA_DIR": str(data_dir),
         "KALAMNA_LOG_LEVEL": "WARNING",
