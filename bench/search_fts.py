@@ -13,8 +13,8 @@ with `PYTHONPATH=/tmp/old/src:.` so that ``kalamna`` is imported from there.
 from __future__ import annotations
 
 import argparse
-import atexit
 import asyncio
+import atexit
 import json
 import os
 import random
