@@ -5,9 +5,12 @@ thresholding is absolute, not rank-based, so it can be compared across queries:
 ``0.7 · similarity + 0.3 · keyword``, where ``similarity`` is cosine similarity rescaled so that the
 model's "unrelated" level maps to 0, and ``keyword`` is the normalised full-text rank.
 
-Tenancy is a ``WHERE organization_id = …`` inside both candidate queries. HNSW search runs with
-pgvector 0.8 iterative scans, so a small tenant inside a large index still gets its top k; for small
-tenants the planner prefers the ``(organization_id, embedding_model)`` b-tree and an exact sort.
+Tenancy is a ``WHERE organization_id = …`` inside both candidate queries. The vector query runs under
+the tenant's plan (``search_strategy``): an exact scan of the tenant's rows for small tenants, HNSW with
+pgvector 0.8 iterative scans above, so a small tenant inside a large index still gets its top k. The
+full-text query's indexed pre-filter is built from the question's words that are rare in the tenant
+(``term_stats``, ``TextQuery.selective_prefilter``) and at most ``FTS_SCORED`` of the rows it keeps are
+scored.
 """
 
 from __future__ import annotations

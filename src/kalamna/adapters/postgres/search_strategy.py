@@ -6,7 +6,10 @@ tenant's share of the index:
 * **small** tenants: an *exact* scan of the tenant's rows (the ``(organization_id, embedding_model)``
   b-tree, then a sort by distance) is cheap and has recall 1. The planner usually picks it, but not
   always; ordering by ``distance + 0`` cannot use the HNSW index, so the plan is forced.
-* larger tenants: HNSW with iterative scan at ``ef_search = 100``, as in production today.
+* larger tenants, and tenants that are a large share of the table (the graph then finds their rows at
+  once): HNSW with iterative scan at ``ef_search = 100``.
+
+``PgChunkIndex.search`` asks :data:`TENANT_SIZES` for the plan of every search.
 
 Measured (``bench/search.py --zipf-orgs 1000 --chunks 100000``): an exact scan costs ~7 µs per tenant row
 (p50 1.6 ms for 100–999 chunks, ~20 ms around 3,000), while HNSW under a selective tenant filter had a
@@ -14,11 +17,13 @@ p95 of 86 ms for 1k–10k-chunk tenants; recall@10 of HNSW was 1.0 in every clas
 ``ef_search`` to 400 made a 13k-chunk tenant 10x slower for nothing. Hence one threshold, chosen so an
 exact scan stays near 20 ms on an idle machine. A larger ``ef_search`` for mid-size tenants is the
 lever to use if a larger corpus shows their recall below 0.95 (it did at 100k with one tenant holding
-half the table: 0.949).
+half the table: 0.949). At 1M chunks (docs/knowledge.md) HNSW under a tenant filter loses recall
+(0.83–0.90) and time (~1 s for tenants of 0.01–1 % of the table): the next lever is a partial index per
+large tenant, not a larger ``ef_search``.
 
 :func:`plan_for` picks the plan from the tenant's chunk count and the table's; :class:`TenantSizes`
-caches counts per process (a tenant's size changes slowly; a stale count only costs speed or a little recall,
-never correctness of tenancy). ``bench/search.py --zipf-orgs`` measures these plans against the
+caches counts per process (a tenant's size changes slowly; a stale count only costs speed or a little
+recall, never correctness of tenancy). ``bench/search.py --zipf-orgs`` measures these plans against the
 production query and exact search, which is how the thresholds below were chosen.
 """
 
