@@ -23,7 +23,7 @@ from kalamna.application.organizations import UpdateBotConfig
 from kalamna.application.platform import CreateOrganization, NewOrganization
 from kalamna.domain.identity import Role
 from kalamna.domain.knowledge import IndexedChunk, KnowledgeEntry
-from kalamna.domain.text import normalize_for_search
+from kalamna.domain.terms import search_document
 from kalamna.ports.ai import TokenCounter
 from kalamna.ports.knowledge import ChunkIndex, KnowledgeRepository
 from kalamna.ports.repositories import UnitOfWork
@@ -297,7 +297,7 @@ async def _fill_knowledge(
             uow = await scope.get(UnitOfWork)
             chunks = [
                 IndexedChunk(
-                    position=i, content=t, token_count=tokens.count(t), search_text=normalize_for_search(t)
+                    position=i, content=t, token_count=tokens.count(t), search_text=search_document(t)
                 )
                 for i, t in enumerate(texts)
             ]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import shutil
 import statistics
@@ -46,7 +47,14 @@ from kalamna.adapters.postgres.chunk_index import (
 )
 from kalamna.adapters.postgres.engine import make_engine, make_session_factory
 from kalamna.adapters.postgres.migrations import upgrade_to_head
-from kalamna.adapters.postgres.search_strategy import EXACT_MAX_CHUNKS, VectorPlan, plan_for
+from kalamna.adapters.postgres.search_strategy import (
+    EXACT,
+    EXACT_MAX_CHUNKS,
+    HNSW,
+    TENANT_SIZES,
+    VectorPlan,
+    plan_for,
+)
 from kalamna.embedded import EmbeddedPostgres
 
 DIM = 384
@@ -203,6 +211,46 @@ async def build_vector_index(url: str) -> None:
         await engine.dispose()
 
 
+async def build_tenant_indexes(
+    url: str, tenants: dict[str, list[tuple[uuid.UUID, np.ndarray, list[str]]]], above: int
+) -> None:
+    """Experiment (not in production): a partial HNSW index of its own for each tenant with more than
+    ``above`` chunks (same expression and options, ``WHERE organization_id = … AND embedding_model = …``),
+    which the planner picks for that tenant's queries: no tenant filter inside the graph."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(url, connect_args={"command_timeout": None})
+    big = [(org, len(v)) for items in tenants.values() for org, v, _ in items if len(v) > above]
+    t0 = time.perf_counter()
+    try:
+        async with engine.connect() as conn:
+            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            for org, _ in big:
+                await auto.execute(
+                    text(
+                        f"CREATE INDEX ix_bench_tenant_{org.hex[:12]} ON knowledge_chunks USING hnsw "
+                        f"((embedding::vector({DIM})) vector_cosine_ops) WITH (m = {HNSW_M}, "
+                        f"ef_construction = {HNSW_EF_CONSTRUCTION}) "
+                        f"WHERE organization_id = '{org}' AND embedding_model = '{MODEL}'"
+                    )
+                )
+            size = (
+                await auto.execute(
+                    text(
+                        "SELECT pg_size_pretty(sum(pg_relation_size(indexrelid))) FROM pg_index "
+                        "JOIN pg_class ON pg_class.oid = indexrelid WHERE relname LIKE 'ix_bench_tenant_%'"
+                    )
+                )
+            ).scalar()
+    finally:
+        await engine.dispose()
+    print(
+        f"per-tenant HNSW indexes for the {len(big)} tenants above {above:,} chunks "
+        f"({sum(n for _, n in big):,} chunks): built in {time.perf_counter() - t0:.1f}s, {size}",
+        flush=True,
+    )
+
+
 def strategy_sql(plan: VectorPlan) -> str:
     distance = f"(embedding::vector({DIM})) <=> CAST(:q AS vector({DIM}))"
     return (
@@ -224,9 +272,18 @@ def postgres_rss_mb(root: Path) -> float:
 
 
 async def run_zipf(
-    total: int, orgs: int, zipf_s: float, queries: int, seed: int, concurrency: int, qps_seconds: float
+    total: int,
+    orgs: int,
+    zipf_s: float,
+    queries: int,
+    seed: int,
+    concurrency: int,
+    qps_seconds: float,
+    keep: Path | None = None,
+    maintenance_work_mem: str = "1GB",
+    tenant_indexes: int = 0,
 ) -> None:
-    root = Path(tempfile.mkdtemp(prefix="klm-bsearch-"))
+    root = Path(tempfile.mkdtemp(prefix="klm-bsearch-", dir=keep))
     postgres = EmbeddedPostgres(root / "postgres")
     started = time.perf_counter()
     postgres.start()
@@ -236,7 +293,7 @@ async def run_zipf(
     try:
         async with engine.connect() as conn:
             auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await auto.execute(text("ALTER SYSTEM SET maintenance_work_mem = '1GB'"))
+            await auto.execute(text(f"ALTER SYSTEM SET maintenance_work_mem = '{maintenance_work_mem}'"))
             await auto.execute(text("ALTER SYSTEM SET max_parallel_maintenance_workers = 2"))
             await auto.execute(text("SELECT pg_reload_conf()"))
             version = (
@@ -268,8 +325,12 @@ async def run_zipf(
             ).one()
         print(
             f"HNSW (m={HNSW_M}, ef_construction={HNSW_EF_CONSTRUCTION}) built in {build_s:.1f}s: {index_size}; "
-            f"knowledge_chunks with all indexes {table_size}; PostgreSQL RSS {postgres_rss_mb(root):.0f} MB"
+            f"knowledge_chunks with all indexes {table_size}; PostgreSQL RSS {postgres_rss_mb(root):.0f} MB; "
+            f"load during the build {os.getloadavg()[1]:.1f} (5-min average)",
+            flush=True,
         )
+        if tenant_indexes:
+            await build_tenant_indexes(url, tenants, tenant_indexes)
         print(
             f"production: ef_search={EF_SEARCH}, iterative_scan=relaxed_order, {CANDIDATES} candidates; plan = "
             f"search_strategy.plan_for(size): exact <= {EXACT_MAX_CHUNKS:,} chunks, else {plan_for(EXACT_MAX_CHUNKS + 1).name}"
@@ -277,29 +338,34 @@ async def run_zipf(
         factory = make_session_factory(engine)
         rng = np.random.default_rng(seed + 1)
         prng = random.Random(seed + 1)
-        vec = text(VEC_SQL).bindparams(bindparam("q", type_=Vector(DIM)))
-        print()
+        hnsw_sql = text(strategy_sql(HNSW)).bindparams(bindparam("q", type_=Vector(DIM)))
+        exact_sql = text(strategy_sql(EXACT)).bindparams(bindparam("q", type_=Vector(DIM)))
+        print(f"\nload: {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f} {os.getloadavg()[2]:.1f}")
         print(
-            f"{'class':<9}{'orgs':>6}{'queries':>8} | {'hybrid p50':>10}{'p95':>7} | {'vec p50':>7}{'p95':>7}"
-            f"{'recall':>7} |"
-            f" {'plan':<12}{'p50':>7}{'p95':>7}{'recall':>8} | {'exact p50':>9}"
+            f"{'class':<9}{'orgs':>6}{'queries':>8} | {'hybrid p50':>10}{'p95':>7}{'recall':>7} {'plan':<12}|"
+            f" {'hnsw p50':>8}{'p95':>7}{'recall':>7} | {'exact p50':>9}{'p95':>7}"
         )
         for size_class, items in tenants.items():
             hybrid: list[float] = []
-            vector_ms: list[float] = []
-            planned: list[float] = []
+            hnsw_ms: list[float] = []
             exact_ms: list[float] = []
             recall_prod: list[float] = []
-            recall_plan: list[float] = []
+            recall_hnsw: list[float] = []
             plans: Counter[str] = Counter()
             for i in range(queries + 3):
                 org, vectors, texts = prng.choice(items)
                 query = query_from(rng, vectors)
                 query_text = " ".join([*prng.choice(texts).split()[:3], "unrelated", "words"])
-                plan = plan_for(len(vectors))
-                plans[plan.name] += 1
+                plans[plan_for(len(vectors)).name] += 1
                 params = {"q": query, "org": org, "model": MODEL, "limit": CANDIDATES}
                 async with factory() as session:
+                    # the vector candidates as production's search runs them (its plan for this tenant)
+                    plan = await TENANT_SIZES.plan(session, org, MODEL)
+                    await session.execute(text(plan.settings_sql()))
+                    statement = text(strategy_sql(plan)).bindparams(bindparam("q", type_=Vector(DIM)))
+                    rows = (await session.execute(statement, params)).all()
+                    produced = [r.id for r in rows[:10]]
+                    await session.rollback()
                     t0 = time.perf_counter()
                     await PgChunkIndex(session, DIM).search(
                         org,
@@ -311,46 +377,43 @@ async def run_zipf(
                     )
                     t_hybrid = (time.perf_counter() - t0) * 1000
                     await session.rollback()
-                    await session.execute(text(PRODUCTION_SETTINGS))
+                    # HNSW forced (no sort allowed, so the b-tree + sort path is priced out)
+                    await session.execute(text(HNSW.settings_sql()))
+                    await session.execute(text("SET LOCAL enable_sort = off"))
                     t0 = time.perf_counter()
-                    rows = (await session.execute(vec, params)).all()
-                    t_vec = (time.perf_counter() - t0) * 1000
-                    approx = [r.id for r in sorted(rows, key=lambda r: -r.sim)[:10]]
+                    rows = (await session.execute(hnsw_sql, params)).all()
+                    t_hnsw = (time.perf_counter() - t0) * 1000
+                    approx = [r.id for r in rows[:10]]
                     await session.rollback()
-                    await session.execute(text(plan.settings_sql()))
-                    statement = text(strategy_sql(plan)).bindparams(bindparam("q", type_=Vector(DIM)))
+                    # exact: ORDER BY distance + 0 (no index can give that order)
+                    await session.execute(text(EXACT.settings_sql()))
                     t0 = time.perf_counter()
-                    rows = (await session.execute(statement, params)).all()
-                    t_plan = (time.perf_counter() - t0) * 1000
-                    by_plan = [r.id for r in sorted(rows, key=lambda r: -r.sim)[:10]]
-                    await session.rollback()
-                    await session.execute(text("SET LOCAL enable_indexscan = off"))
-                    t0 = time.perf_counter()
-                    exact = [r.id for r in (await session.execute(vec, {**params, "limit": 10})).all()]
+                    exact = [r.id for r in (await session.execute(exact_sql, {**params, "limit": 10})).all()]
                     t_exact = (time.perf_counter() - t0) * 1000
                     await session.rollback()
                 if i < 3:
                     continue  # warm-up
                 hybrid.append(t_hybrid)
-                vector_ms.append(t_vec)
-                planned.append(t_plan)
+                hnsw_ms.append(t_hnsw)
                 exact_ms.append(t_exact)
-                recall_prod.append(len(set(approx) & set(exact)) / max(1, len(exact)))
-                recall_plan.append(len(set(by_plan) & set(exact)) / max(1, len(exact)))
+                recall_prod.append(len(set(produced) & set(exact)) / max(1, len(exact)))
+                recall_hnsw.append(len(set(approx) & set(exact)) / max(1, len(exact)))
             print(
                 f"{size_class:<9}{len(items):>6}{queries:>8} | {percentile(hybrid, 50):>10.1f}{percentile(hybrid, 95):>7.1f}"
-                f" | {percentile(vector_ms, 50):>7.1f}{percentile(vector_ms, 95):>7.1f}"
-                f"{statistics.fmean(recall_prod):>7.3f} | {plans.most_common(1)[0][0]:<12}"
-                f"{percentile(planned, 50):>7.1f}{percentile(planned, 95):>7.1f}{statistics.fmean(recall_plan):>8.3f}"
-                f" | {percentile(exact_ms, 50):>9.1f}"
+                f"{statistics.fmean(recall_prod):>7.3f} {plans.most_common(1)[0][0]:<12}|"
+                f" {percentile(hnsw_ms, 50):>8.1f}{percentile(hnsw_ms, 95):>7.1f}{statistics.fmean(recall_hnsw):>7.3f}"
+                f" | {percentile(exact_ms, 50):>9.1f}{percentile(exact_ms, 95):>7.1f}",
+                flush=True,
             )
         print(
-            "hybrid = PgChunkIndex.search as in production (query embedding not included); vec = its vector"
+            "hybrid = PgChunkIndex.search as in production (query embedding not included), recall@10 of its"
+            " vector candidates (the plan search_strategy picks for the tenant) vs exact;"
         )
         print(
-            "candidate query alone, recall@10 vs exact search; plan = the same query under search_strategy"
-            " (the class's most frequent plan)."
+            "hnsw = the candidate query forced onto the HNSW index (ef_search 100, iterative scan); exact ="
+            " ORDER BY distance + 0 (the recall reference)."
         )
+        print(f"load: {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f} {os.getloadavg()[2]:.1f}")
         await measure_qps(factory, tenants, concurrency, qps_seconds, seed)
     finally:
         await engine.dispose()
@@ -391,6 +454,7 @@ async def measure_qps(
     await asyncio.gather(*(client(i) for i in range(concurrency)))
     elapsed = time.perf_counter() - t0
     done = sum(len(v) for v in latencies.values())
+    print(f"load: {os.getloadavg()[0]:.1f}; PostgreSQL RSS after the run measured by the caller")
     print(
         f"\nsaturation: {concurrency} connections for {elapsed:.1f}s, size classes in turn: {done / elapsed:.0f} QPS"
         " (the client shares the CPUs with PostgreSQL)"
@@ -532,11 +596,27 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=100_000, help="corpus size (default 100000)")
     parser.add_argument("--queries", type=int, default=100, help="queries per tenant size class")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--keep", type=Path, default=None, help="use (and keep) this data directory")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="use (and keep) this data directory; with --zipf-orgs: the parent of its (removed) data directory",
+    )
     parser.add_argument("--zipf-orgs", type=int, default=0, help="multi-tenant mode: this many organizations")
     parser.add_argument("--zipf-s", type=float, default=1.0, help="Zipf exponent of the tenant sizes")
     parser.add_argument("--concurrency", type=int, default=8, help="connections for the QPS measurement")
     parser.add_argument("--qps-seconds", type=float, default=15.0)
+    parser.add_argument(
+        "--tenant-indexes",
+        type=int,
+        default=0,
+        help="experiment: also a partial HNSW index per tenant above this many chunks (--zipf-orgs)",
+    )
+    parser.add_argument(
+        "--maintenance-work-mem",
+        default="1GB",
+        help="for the HNSW build (--zipf-orgs); below the index size it slows",
+    )
     args = parser.parse_args()
     if args.zipf_orgs:
         asyncio.run(
@@ -548,6 +628,9 @@ def main() -> None:
                 args.seed,
                 args.concurrency,
                 args.qps_seconds,
+                args.keep,
+                args.maintenance_work_mem,
+                args.tenant_indexes,
             )
         )
     else:

@@ -80,8 +80,8 @@ def candidate_sql(order_by: str) -> str:
 
 
 def test_plans_by_tenant_size() -> None:
-    assert plan_for(0) is EXACT and plan_for(EXACT_MAX_CHUNKS) is EXACT
-    assert plan_for(EXACT_MAX_CHUNKS + 1) is HNSW and plan_for(10**7) is HNSW
+    assert plan_for(0) is EXACT and plan_for(EXACT_MAX_CHUNKS, 10**6) is EXACT
+    assert plan_for(EXACT_MAX_CHUNKS + 1, 10**6) is HNSW and plan_for(10**7, 10**8) is HNSW
     assert EXACT.order_by("d") == "(d) + 0" and HNSW.order_by("d") == "d"
     assert "'hnsw.ef_search', '100'" in HNSW.settings_sql()
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from kalamna.domain.terms import content_terms, equivalents
@@ -149,11 +150,44 @@ class TextQuery:
         parts = [_group_query(g) for g in self.groups]
         return " | ".join(f"({a} & {b})" for i, a in enumerate(parts) for b in parts[i + 1 :])
 
+    def selective_prefilter(self, shares: Mapping[str, float], budget_share: float) -> str:
+        """The indexed condition, made selective for one tenant: ``shares`` gives the share of the
+        tenant's chunks that contain each term (a term missing from it is rare; a group's share is the
+        sum of its terms'), ``budget_share`` the share of chunks the caller is willing to score.
+
+        It starts from :attr:`prefilter` (any pair of groups, or any group when one suffices) and, while
+        its estimated share (independent words) exceeds the budget, drops the most common group. A
+        chunk matching ``minimum`` of the groups still matches ``minimum - dropped`` of those kept, so
+        while that is 2 or more (pairs) or 1 (any), the condition stays a superset of the rule, only
+        far more selective; past that, common words are demoted (as the answerer weighs words by
+        rarity): when "any kept group" is still over budget, a pair of them is required. One group
+        left is used as is (the caller also caps the rows scored)."""
+        share = [min(1.0, sum(shares.get(t, 0.0) for t in g)) for g in self.groups]
+        keep = sorted(range(len(self.groups)), key=lambda i: share[i])  # rarest first
+        dropped = 0
+        while True:
+            need = max(1, self.minimum - dropped)
+            estimate = _pairs_share([share[i] for i in keep]) if need >= 2 else sum(share[i] for i in keep)
+            if need < 2 and estimate > budget_share and len(keep) >= 2:
+                need, estimate = 2, _pairs_share([share[i] for i in keep])
+            if estimate <= budget_share or len(keep) == 1:
+                break
+            keep.pop()
+            dropped += 1
+        parts = [_group_query(self.groups[i]) for i in sorted(keep)]
+        if need < 2:
+            return " | ".join(parts)
+        return " | ".join(f"({a} & {b})" for i, a in enumerate(parts) for b in parts[i + 1 :])
+
     def group_queries(self) -> list[str]:
         return [_group_query(g) for g in self.groups]
 
     def matched(self, document_terms: set[str]) -> int:
         return sum(1 for g in self.groups if g & document_terms)
+
+
+def _pairs_share(shares: list[float]) -> float:
+    return sum(a * b for i, a in enumerate(shares) for b in shares[i + 1 :])
 
 
 def _quote(term: str) -> str:

@@ -5,9 +5,12 @@ thresholding is absolute, not rank-based, so it can be compared across queries:
 ``0.7 · similarity + 0.3 · keyword``, where ``similarity`` is cosine similarity rescaled so that the
 model's "unrelated" level maps to 0, and ``keyword`` is the normalised full-text rank.
 
-Tenancy is a ``WHERE organization_id = …`` inside both candidate queries. HNSW search runs with
-pgvector 0.8 iterative scans, so a small tenant inside a large index still gets its top k; for small
-tenants the planner prefers the ``(organization_id, embedding_model)`` b-tree and an exact sort.
+Tenancy is a ``WHERE organization_id = …`` inside both candidate queries. The vector query runs under
+the tenant's plan (``search_strategy``): an exact scan of the tenant's rows for small tenants, HNSW with
+pgvector 0.8 iterative scans above, so a small tenant inside a large index still gets its top k. The
+full-text query's indexed pre-filter is built from the question's words that are rare in the tenant
+(``term_stats``, ``TextQuery.selective_prefilter``) and at most ``FTS_SCORED`` of the rows it keeps are
+scored.
 """
 
 from __future__ import annotations
@@ -24,12 +27,19 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from kalamna.adapters.postgres.models import KnowledgeChunkRow, KnowledgeEntryRow
+from kalamna.adapters.postgres.search_strategy import TENANT_SIZES, TenantSizes, plan_for
+from kalamna.adapters.postgres.term_stats import MIN_CHUNKS, TERM_SHARES, TermShares
 from kalamna.domain.ids import new_id
 from kalamna.domain.knowledge import IndexedChunk, KnowledgeEntry, SearchHit
 from kalamna.domain.search_query import RRF_K, and_query, or_query, query_terms, text_query  # noqa: F401 (re-exported)
 
 log = logging.getLogger("kalamna.knowledge")
 CANDIDATES = 40
+# At most this many of the tenant's chunks that pass the indexed full-text pre-filter are scored (the
+# per-group matches and ts_rank_cd cost ~25 µs each): a bound for questions made of common words only.
+FTS_SCORED = 200
+# The pre-filter is built to keep about this many rows (term_stats estimates; see selective_prefilter).
+FTS_TARGET = 50
 EF_SEARCH = 100
 
 
@@ -70,9 +80,17 @@ async def ensure_vector_index_once(engine: AsyncEngine, model: str, dimensions: 
 
 
 class PgChunkIndex:
-    def __init__(self, session: AsyncSession, dimensions: int) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        dimensions: int,
+        sizes: TenantSizes = TENANT_SIZES,
+        terms: TermShares = TERM_SHARES,
+    ) -> None:
         self._session = session
         self._dimensions = int(dimensions)
+        self._sizes = sizes
+        self._terms = terms
 
     async def replace(self, entry: KnowledgeEntry, chunks: Sequence[IndexedChunk]) -> None:
         await self._session.execute(delete(KnowledgeChunkRow).where(KnowledgeChunkRow.entry_id == entry.id))
@@ -139,36 +157,45 @@ class PgChunkIndex:
         if len(query_vector) != d:
             raise ValueError(f"query vector has {len(query_vector)} dimensions, the index {d}")
         query = text_query(query_text)
-        # One round trip for the transaction-local settings. plan_cache_mode: the driver prepares
-        # statements, and after five runs PostgreSQL may switch to a generic plan that cannot know the
-        # tenant's size and picks one strategy for all (measured: a 50k-chunk tenant then got the
-        # b-tree + exact sort, ~8x slower than HNSW). Custom plans keep the choice per tenant.
-        await self._session.execute(
-            text(
-                "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), "
-                f"set_config('hnsw.ef_search', '{EF_SEARCH}', true), "
-                "set_config('plan_cache_mode', 'force_custom_plan', true)"
-            )
-        )
+        # The vector plan for this tenant's size (search_strategy: exact scan for small tenants, HNSW
+        # with iterative scan above), its transaction-local settings in one round trip. plan_cache_mode:
+        # the driver prepares statements, and after five runs PostgreSQL may switch to a generic plan
+        # that cannot know the tenant's size (measured: a 50k-chunk tenant then got the b-tree + exact
+        # sort, ~8x slower than HNSW). Custom plans keep the choice per tenant.
+        tenant_chunks = await self._sizes.count(self._session, organization_id, model)
+        plan = plan_for(tenant_chunks, await self._sizes.total(self._session))
+        await self._session.execute(text(plan.settings_sql()))
         params: dict[str, object] = {}
         if query is not None:
             groups = query.group_queries()
+            # Full text: the indexed pre-filter uses the question's words that are rare in this
+            # tenant (term_stats; small tenants: every word), then at most FTS_SCORED of the rows it
+            # keeps are scored.
+            if tenant_chunks >= MIN_CHUNKS:
+                shares = await self._terms.shares(self._session, organization_id)
+                prefilter = query.selective_prefilter(shares, budget_share=FTS_TARGET / tenant_chunks)
+            else:
+                prefilter = query.prefilter
             params = {
                 "tsquery": query.any_of,
-                "prefilter": query.prefilter,
+                "prefilter": prefilter,
                 "msm": query.minimum,
                 "ngroups": len(groups),
             }
             params |= {f"g{i}": g for i, g in enumerate(groups)}
             matched = " + ".join(
-                f"(c.search_vector @@ to_tsquery('simple', :g{i}))::int" for i in range(len(groups))
+                f"(k.search_vector @@ to_tsquery('simple', :g{i}))::int" for i in range(len(groups))
             )
             fts = f"""fts AS (
                 SELECT id, rank, matched FROM (
-                    SELECT c.id, ts_rank_cd(c.search_vector, to_tsquery('simple', :tsquery), 32) AS rank,
+                    SELECT k.id, ts_rank_cd(k.search_vector, to_tsquery('simple', :tsquery), 32) AS rank,
                            ({matched}) AS matched
-                    FROM knowledge_chunks c
-                    WHERE c.organization_id = :org AND c.search_vector @@ to_tsquery('simple', :prefilter)
+                    FROM (
+                        SELECT c.id, c.search_vector FROM knowledge_chunks c
+                        WHERE c.organization_id = :org
+                          AND c.search_vector @@ to_tsquery('simple', :prefilter)
+                        LIMIT {FTS_SCORED}
+                    ) k
                 ) m
                 WHERE matched >= :msm
                 ORDER BY matched DESC, rank DESC LIMIT {CANDIDATES}
@@ -183,7 +210,7 @@ class PgChunkIndex:
                 SELECT c.id, 1 - ((c.embedding::vector({d})) <=> CAST(:qvec AS vector({d}))) AS sim
                 FROM knowledge_chunks c
                 WHERE c.organization_id = :org AND c.embedding_model = :model
-                ORDER BY (c.embedding::vector({d})) <=> CAST(:qvec AS vector({d}))
+                ORDER BY {plan.order_by(f"(c.embedding::vector({d})) <=> CAST(:qvec AS vector({d}))")}
                 LIMIT {CANDIDATES}
             ),
             vec_r AS (SELECT id, sim, row_number() OVER (ORDER BY sim DESC) AS r FROM vec),

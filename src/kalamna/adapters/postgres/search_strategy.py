@@ -6,7 +6,10 @@ tenant's share of the index:
 * **small** tenants: an *exact* scan of the tenant's rows (the ``(organization_id, embedding_model)``
   b-tree, then a sort by distance) is cheap and has recall 1. The planner usually picks it, but not
   always; ordering by ``distance + 0`` cannot use the HNSW index, so the plan is forced.
-* larger tenants: HNSW with iterative scan at ``ef_search = 100``, as in production today.
+* larger tenants, and tenants that are a large share of the table (the graph then finds their rows at
+  once): HNSW with iterative scan at ``ef_search = 100``.
+
+``PgChunkIndex.search`` asks :data:`TENANT_SIZES` for the plan of every search.
 
 Measured (``bench/search.py --zipf-orgs 1000 --chunks 100000``): an exact scan costs ~7 µs per tenant row
 (p50 1.6 ms for 100–999 chunks, ~20 ms around 3,000), while HNSW under a selective tenant filter had a
@@ -14,11 +17,13 @@ p95 of 86 ms for 1k–10k-chunk tenants; recall@10 of HNSW was 1.0 in every clas
 ``ef_search`` to 400 made a 13k-chunk tenant 10x slower for nothing. Hence one threshold, chosen so an
 exact scan stays near 20 ms on an idle machine. A larger ``ef_search`` for mid-size tenants is the
 lever to use if a larger corpus shows their recall below 0.95 (it did at 100k with one tenant holding
-half the table: 0.949).
+half the table: 0.949). At 1M chunks (docs/knowledge.md) HNSW under a tenant filter loses recall
+(0.83–0.90) and time (~1 s for tenants of 0.01–1 % of the table): the next lever is a partial index per
+large tenant, not a larger ``ef_search``.
 
-:func:`plan_for` picks the plan from the tenant's chunk count; :class:`TenantSizes` caches counts
-per process (a tenant's size changes slowly; a stale count only costs speed or a little recall,
-never correctness of tenancy). ``bench/search.py --zipf-orgs`` measures these plans against the
+:func:`plan_for` picks the plan from the tenant's chunk count and the table's; :class:`TenantSizes`
+caches counts per process (a tenant's size changes slowly; a stale count only costs speed or a little
+recall, never correctness of tenancy). ``bench/search.py --zipf-orgs`` measures these plans against the
 production query and exact search, which is how the thresholds below were chosen.
 """
 
@@ -32,6 +37,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 EXACT_MAX_CHUNKS = 3_000
+# Exact when tenant² <= EXACT_COST_RATIO x table rows: an exact scan costs ~7 µs per tenant row, an HNSW
+# scan under a tenant filter ~2 ms / (tenant's share of the table) (iterative scan until enough of the
+# tenant's rows are found), equal when tenant² ≈ 300 x table.
+EXACT_COST_RATIO = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +69,14 @@ EXACT = VectorPlan("exact", exact=True)
 HNSW = VectorPlan("hnsw ef=100", exact=False, ef_search=100)
 
 
-def plan_for(tenant_chunks: int) -> VectorPlan:
-    return EXACT if tenant_chunks <= EXACT_MAX_CHUNKS else HNSW
+def plan_for(tenant_chunks: int, table_chunks: int | None = None) -> VectorPlan:
+    """Exact below :data:`EXACT_MAX_CHUNKS` chunks unless the tenant is a large share of the table
+    (``table_chunks``; unknown counts as the tenant alone), where the HNSW graph finds its rows at
+    once: a 2,000-chunk tenant in a 3,000-row table took 44 ms exact vs 6 ms HNSW."""
+    if tenant_chunks > EXACT_MAX_CHUNKS:
+        return HNSW
+    table = max(tenant_chunks, table_chunks or 0)
+    return EXACT if tenant_chunks * tenant_chunks <= EXACT_COST_RATIO * table else HNSW
 
 
 class TenantSizes:
@@ -71,6 +86,7 @@ class TenantSizes:
         self._ttl_s = ttl_s
         self._max_entries = max_entries
         self._counts: dict[tuple[UUID, str], tuple[float, int]] = {}
+        self._total: tuple[float, int | None] | None = None
 
     async def count(self, session: AsyncSession, organization_id: UUID, model: str) -> int:
         key = (organization_id, model)
@@ -91,5 +107,27 @@ class TenantSizes:
         self._counts[key] = (now, count)
         return count
 
+    async def total(self, session: AsyncSession) -> int | None:
+        """The table's row count as PostgreSQL's statistics estimate it (``None`` before the first
+        ANALYZE): free to read, cached like the counts."""
+        now = time.monotonic()
+        if self._total is not None and now - self._total[0] < self._ttl_s:
+            return self._total[1]
+        result = await session.execute(
+            text("SELECT reltuples::bigint FROM pg_class WHERE oid = 'knowledge_chunks'::regclass")
+        )
+        rows = int(result.scalar_one())
+        self._total = (now, rows if rows >= 0 else None)
+        return self._total[1]
+
     async def plan(self, session: AsyncSession, organization_id: UUID, model: str) -> VectorPlan:
-        return plan_for(await self.count(session, organization_id, model))
+        return plan_for(await self.count(session, organization_id, model), await self.total(session))
+
+    def forget(self) -> None:
+        self._counts.clear()
+        self._total = None
+
+
+# The process-wide cache ``PgChunkIndex`` uses unless given another (keyed by organization and model:
+# it holds only counts, never tenant data).
+TENANT_SIZES = TenantSizes()
