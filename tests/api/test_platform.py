@@ -112,3 +112,17 @@ async def test_the_api_key_of_an_unknown_organization_is_404_for_the_superuser(
     for method in (client.get, client.post):
         response = await method(f"/api/v1/orgs/{missing}/credentials", headers=world.superuser.auth)
         assert (response.status_code, response.json()["code"]) == (404, "not_found")
+
+
+async def test_the_lists_of_an_unknown_organization_are_404_for_the_superuser(
+    client: AsyncTestClient, world: World
+) -> None:
+    """As for its config and analytics: an empty list would say the organization exists."""
+    missing = "0190a0a0-0000-7000-8000-000000000000"
+    for path in ("employee", "employee/invitations"):
+        response = await client.get(f"/api/v1/orgs/{missing}/{path}", headers=world.superuser.auth)
+        assert (response.status_code, response.json()["code"]) == (404, "not_found"), path
+    known = await client.get(
+        f"/api/v1/orgs/{world.owner.organization_id}/employee", headers=world.superuser.auth
+    )
+    assert known.status_code == 200 and known.json()["total"] >= 1

@@ -147,15 +147,28 @@ class InviteEmployee:
         return invitation
 
 
+async def require_existing(
+    organizations: OrganizationRepository, principal: Principal, organization_id: UUID
+) -> None:
+    """A superuser may name any organization: an unknown one is 404, as for a single resource (an
+    employee's own organization exists, so their lists skip the lookup)."""
+    if principal.is_superuser and await organizations.get(organization_id) is None:
+        raise NotFound()
+
+
 class ListInvitations:
-    def __init__(self, invitations: InvitationRepository, clock: Clock) -> None:
+    def __init__(
+        self, invitations: InvitationRepository, organizations: OrganizationRepository, clock: Clock
+    ) -> None:
         self._invitations = invitations
+        self._organizations = organizations
         self._clock = clock
 
     async def __call__(
         self, principal: Principal, organization_id: UUID, status: InvitationStatus | None, page: PageRequest
     ) -> Page[Invitation]:
         require(principal, organization_id, Action.MANAGE_INVITATIONS)
+        await require_existing(self._organizations, principal, organization_id)
         return await self._invitations.search(
             organization_id, status=status, now=self._clock.now(), page=page
         )
@@ -339,8 +352,9 @@ class AcceptInvitation(_InvitationTokens):
 
 
 class ListEmployees:
-    def __init__(self, employees: EmployeeRepository) -> None:
+    def __init__(self, employees: EmployeeRepository, organizations: OrganizationRepository) -> None:
         self._employees = employees
+        self._organizations = organizations
 
     async def __call__(
         self,
@@ -352,6 +366,7 @@ class ListEmployees:
         page: PageRequest,
     ) -> Page[Employee]:
         require(principal, organization_id, Action.READ_EMPLOYEES)
+        await require_existing(self._organizations, principal, organization_id)
         return await self._employees.search(organization_id, role=role, status=status, page=page)
 
 

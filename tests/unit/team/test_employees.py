@@ -16,6 +16,7 @@ from kalamna.application.team import (
     EmployeeChanges,
     GetEmployee,
     ListEmployees,
+    ListInvitations,
     RemoveEmployee,
     UpdateEmployee,
 )
@@ -141,6 +142,20 @@ async def test_the_superuser_reads_any_organization_s_employees(
     )
     assert [e.id for e in found.items] == [acme.owner.id, acme.staff.id]
     assert await call(container, GetEmployee, lambda uc: uc(root, acme.id, acme.owner.id)) == acme.owner
+
+
+async def test_the_employees_of_an_unknown_organization_are_not_found_even_for_the_superuser(
+    container: AsyncContainer,
+) -> None:
+    root = await add_superuser(container)
+    with pytest.raises(NotFound):
+        await call(
+            container,
+            ListEmployees,
+            lambda uc: uc(root, new_id(), role=None, status=None, page=PageRequest()),
+        )
+    with pytest.raises(NotFound):
+        await call(container, ListInvitations, lambda uc: uc(root, new_id(), None, PageRequest()))
 
 
 # --- UpdateEmployee -------------------------------------------------------------------------------
