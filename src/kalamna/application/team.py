@@ -14,7 +14,14 @@ from kalamna.application.auth.one_time import issue_one_time_token
 from kalamna.application.auth.principal import Principal
 from kalamna.application.auth.sessions import RevokeEverySession, SessionIssuer
 from kalamna.application.mail import QueueMail
-from kalamna.domain.errors import EmailTaken, InvalidInput, InvalidToken, LastOwner, NotFound
+from kalamna.domain.errors import (
+    EmailTaken,
+    InvalidInput,
+    InvalidToken,
+    LastOwner,
+    NotFound,
+    OrganizationSuspended,
+)
 from kalamna.domain.identity import (
     Employee,
     EmployeeStatus,
@@ -118,6 +125,10 @@ class InviteEmployee:
         organization = await self._organizations.get(organization_id)
         if organization is None:
             raise NotFound()
+        if organization.status is OrganizationStatus.SUSPENDED:
+            # Its invitations could not be accepted (suspension voids them, reactivation does not
+            # revive them): refuse now rather than mail a link that fails.
+            raise OrganizationSuspended()
         if await self._employees.get_by_email(address) is not None:
             raise EmailTaken()
         now = self._clock.now()

@@ -25,7 +25,14 @@ from kalamna.application.team import (
     UpdateEmployee,
     VerifyInvitation,
 )
-from kalamna.domain.errors import EmailTaken, Forbidden, InvalidInput, InvalidToken, NotFound
+from kalamna.domain.errors import (
+    EmailTaken,
+    Forbidden,
+    InvalidInput,
+    InvalidToken,
+    NotFound,
+    OrganizationSuspended,
+)
 from kalamna.domain.identity import EmployeeStatus, OrganizationStatus, Role
 from kalamna.domain.ids import new_id
 from kalamna.domain.invitations import Invitation, InvitationStatus
@@ -384,6 +391,18 @@ async def test_the_link_needs_an_active_organization(
     store.commit()
     with pytest.raises(InvalidToken):
         await verify(container, await last_link(container, invitation.email))
+
+
+async def test_the_superuser_cannot_invite_into_a_suspended_organization(
+    container: AsyncContainer, acme: Tenant
+) -> None:
+    store = await container.get(MemoryStore)
+    store.organizations[acme.id].status = OrganizationStatus.SUSPENDED
+    store.commit()
+    root = await add_superuser(container)
+    with pytest.raises(OrganizationSuspended):
+        await call(container, InviteEmployee, lambda uc: uc(root, acme.id, "new@acme.test", Role.STAFF))
+    assert store.invitations == {} and await mails(container) == []
 
 
 async def test_the_link_of_a_disabled_or_removed_inviter_stops_working(
