@@ -77,7 +77,7 @@ class ScrapeGauge:
 
 
 class ScrapeGauges(list[ScrapeGauge]):
-    """The gauges computed at scrape time (provided by ``di_integrations``)."""
+    """The gauges computed at scrape time (provided by ``kalamna.di.instrumentation``)."""
 
 
 class _Snapshot(Collector):

@@ -72,8 +72,8 @@ def recording_jobs(jobs: MemoryJobQueue) -> Provider:
         recording.jobs = jobs
         return recording
 
-    provider.provide(queue, provides=JobQueue)
-    provider.provide(outbox, provides=MailOutbox, scope=Scope.REQUEST)
+    provider.provide(queue, provides=JobQueue, override=True)
+    provider.provide(outbox, provides=MailOutbox, scope=Scope.REQUEST, override=True)
     return provider
 
 

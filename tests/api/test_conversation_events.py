@@ -122,7 +122,7 @@ async def test_streams_end_at_shutdown(
 
     in_flight = RepliesInFlight(grace_s=1.0)
     provider = Provider(scope=Scope.APP)
-    provider.provide(lambda: in_flight, provides=RepliesInFlight)
+    provider.provide(lambda: in_flight, provides=RepliesInFlight, override=True)
     server = ThreadServer(create_app(settings, web_container(settings, recording_jobs(jobs), provider)))
     server.start()
     async with (
@@ -164,7 +164,7 @@ async def test_streams_let_go_when_the_client_leaves(
 
     events = MemoryConversationEvents()
     provider = Provider(scope=Scope.APP)
-    provider.provide(lambda: events, provides=ConversationEvents)
+    provider.provide(lambda: events, provides=ConversationEvents, override=True)
     server = ThreadServer(create_app(settings, web_container(settings, recording_jobs(jobs), provider)))
     server.start()
     try:

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.usefixtures("clean_state")
 async def queued(services, tmp_path) -> AsyncIterator[tuple[AsyncTestClient, MemoryJobQueue]]:  # type: ignore[no-untyped-def]
     jobs = MemoryJobQueue()  # records, never runs: the request must not do the lookup itself
     provider = Provider(scope=Scope.APP)
-    provider.provide(lambda: jobs, provides=JobQueue)
+    provider.provide(lambda: jobs, provides=JobQueue, override=True)
     settings = make_test_settings(services, tmp_path / "data", rate_limit_email_actions_per_ip="6/3600")
     app = create_app(settings, web_container(settings, provider))
     async with AsyncTestClient(app) as client:

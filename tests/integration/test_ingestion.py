@@ -83,7 +83,7 @@ class ControlledEmbedder:
 
 def embedder_provider(embedder: Embedder) -> Provider:
     provider = Provider(scope=Scope.APP)
-    provider.provide(lambda: embedder, provides=Embedder)
+    provider.provide(lambda: embedder, provides=Embedder, override=True)
     return provider
 
 
@@ -397,7 +397,7 @@ async def model_container(
     settings: Any, embedder: Embedder, jobs: MemoryJobQueue
 ) -> AsyncIterator[AsyncContainer]:
     queue = Provider(scope=Scope.APP)
-    queue.provide(lambda: jobs, provides=JobQueue)
+    queue.provide(lambda: jobs, provides=JobQueue, override=True)
     container = make_container(settings, embedder_provider(embedder), queue)
     try:
         await ensure_vector_index(await container.get(AsyncEngine), embedder.model, embedder.dimensions)

@@ -36,7 +36,7 @@ class CountingMailer:
 
 def mailer_provider(mailer: CountingMailer) -> Provider:
     provider = Provider(scope=Scope.APP)
-    provider.provide(lambda: mailer, provides=Mailer)
+    provider.provide(lambda: mailer, provides=Mailer, override=True)
     return provider
 
 

@@ -58,7 +58,7 @@ class ControlledEmbedder:
 
 def embedder_provider(embedder: ControlledEmbedder) -> Provider:
     provider = Provider(scope=Scope.APP)
-    provider.provide(lambda: embedder, provides=Embedder)
+    provider.provide(lambda: embedder, provides=Embedder, override=True)
     return provider
 
 

@@ -1,9 +1,11 @@
 """The production container with in-memory adapters: use cases are resolved exactly as in production
-(``kalamna.di``'s providers, same scopes), only the ports that reach PostgreSQL, Redis, the mail
-server or a model are swapped for the fakes of ``kalamna.adapters.memory``.
+(``kalamna.di.make_container``: the same providers, same scopes), only the ports that reach PostgreSQL,
+Redis, the mail server or a model are swapped for the fakes of ``kalamna.adapters.memory``.
 
-Every swap is declared ``override=True`` and the container is validated with ``nothing_overridden``:
-an override that no longer replaces anything (a provider renamed in ``di.py``) fails loudly.
+Every swap is declared ``override=True``, and ``make_container`` checks overrides
+(``kalamna.di.OVERRIDES_CHECKED``): an override that replaces nothing (a port no longer provided in
+``kalamna/di/``) raises ``NothingOverriddenError``, a swap not declared ``override=True`` raises
+``ImplicitOverrideDetectedError``; both name the type. ``tests/unit/test_overrides.py`` proves it.
 
     container = memory_container(settings)
     async with container() as scope:           # one request / one job
@@ -20,8 +22,7 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from dishka import AsyncContainer, Provider, Scope, make_async_container, provide
-from dishka.entities.validation_settings import ValidationSettings
+from dishka import AsyncContainer, Provider, Scope, provide
 
 import kalamna.di
 from kalamna.adapters.memory.analytics import ChatStore, MemoryAnalyticsRepository
@@ -247,10 +248,4 @@ def unit_settings(data_dir: Path, **overrides: Any) -> Settings:
 
 def memory_container(settings: Settings, *extra: Provider) -> AsyncContainer:
     """``kalamna.di.make_container`` with the in-memory adapters (``extra`` overrides them in turn)."""
-    return make_async_container(
-        *kalamna.di.providers(),
-        InMemoryProvider(),
-        *extra,
-        context={Settings: settings},
-        validation_settings=ValidationSettings(nothing_overridden=True),
-    )
+    return kalamna.di.make_container(settings, InMemoryProvider(), *extra)

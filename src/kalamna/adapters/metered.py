@@ -7,7 +7,7 @@
 - ``MeteredChatTransactions``: the same for replies saved in their own transaction (a reply
   outlives its request, so the reply runner saves it through ``ChatTransactions``).
 
-``di_integrations`` applies them with Dishka's ``decorate``.
+``kalamna.di.instrumentation`` applies them with Dishka's ``decorate``.
 """
 
 from __future__ import annotations

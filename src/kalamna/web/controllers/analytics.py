@@ -1,7 +1,7 @@
 """Analytics: ``GET /analytics`` (section 8, superuser) and the organization's own
 ``GET /orgs/{org_id}/analytics`` and ``.../analytics/unanswered`` (owner, staff).
 
-``AnalyticsProvider`` wires the port and the use cases; register it with the other providers.
+The port is wired in ``kalamna.di.repositories``, the use cases in ``kalamna.di.use_cases.operations``.
 """
 
 from __future__ import annotations
