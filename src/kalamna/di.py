@@ -560,6 +560,7 @@ def integration_providers() -> list[Provider]:
 
 def providers() -> list[Provider]:
     from kalamna.di_conversations import ConversationProvider
+    from kalamna.di_widget import WidgetProvider
 
     return [
         InfrastructureProvider(),
@@ -573,6 +574,7 @@ def providers() -> list[Provider]:
         AnalyticsProvider(),
         OperationsProvider(),
         ConversationProvider(),
+        WidgetProvider(),
         *integration_providers(),  # last: its decorators wrap ports the providers above made
     ]
 
