@@ -337,7 +337,7 @@ class SendMessage:
         self._runner = runner
 
     async def __call__(
-        self, session: ChatSession, config: BotConfig, content: str
+        self, session: ChatSession, config: BotConfig, content: str, *, organization_name: str | None = None
     ) -> MessageOutcome | ReplyRun:
         text = check_message(content)
         current = await self._conversations.lock(session.organization_id, session.id)
@@ -345,8 +345,9 @@ class SendMessage:
             raise NotFound("Conversation not found.")
         current.ensure_open()
         if current.bot_answers and not (config.handover.enabled and asks_for_person(text)):
-            await self._uow.rollback()  # release the lock: the bot answers (PrepareAnswer commits)
-            plan = await self._prepare(current, config, content)
+            # The bot answers: PrepareAnswer stores the question in this same transaction and commits
+            # (which releases the lock) before it searches.
+            plan = await self._prepare(current, config, content, organization_name=organization_name)
             run = self._runner.start(current, config, plan)
             await announce_messages(self._webhooks, plan.question)  # stored by PrepareAnswer
             return run

@@ -242,10 +242,10 @@ class WidgetController(Controller):
         find: FindSession,
         *,
         write: bool,
-    ) -> tuple[ChatSession, BotConfig, dict[str, str]]:
+    ) -> tuple[ChatSession, BotConfig, dict[str, str], Organization]:
         organization, config, headers = await widget_context(request, access, settings, write=write)
         session = await find(organization.id, session_id, request.headers.get("x-session-token", "").strip())
-        return session, config, headers
+        return session, config, headers, organization
 
     @post("/sessions/{session_id:uuid}/messages", status_code=201, summary="Send a message; get the reply")
     @inject
@@ -260,13 +260,13 @@ class WidgetController(Controller):
         find: FromDishka[FindSession],
         send: FromDishka[SendMessage],
     ) -> Response[Any]:
-        session, config, headers = await self._session(
+        session, config, headers, organization = await self._session(
             request, session_id, access, settings, find, write=True
         )
         headers |= await consume(
             limiter, f"widget-session:{session.id}", settings_limit(settings, "widget_session_messages")
         )
-        result = await send(session, config, data.content)
+        result = await send(session, config, data.content, organization_name=organization.name)
         streaming = "text/event-stream" in request.headers.get("accept", "")
         if isinstance(result, MessageOutcome):  # nobody answers now, or the answer is immediate
             if streaming:
@@ -320,7 +320,7 @@ class WidgetController(Controller):
         limit: Limit = 20,
         offset: Offset = 0,
     ) -> Response[ChatMessagePage]:
-        session, _, headers = await self._session(request, session_id, access, settings, find, write=False)
+        session, _, headers, _ = await self._session(request, session_id, access, settings, find, write=False)
         page = await list_messages(session, page_of(limit, offset))
         body = ListOut([ChatMessageOut.of(m) for m in page.items], page.total, page.limit, page.offset)
         return Response(body, headers=headers)
@@ -336,7 +336,7 @@ class WidgetController(Controller):
         find: FromDishka[FindSession],
         close: FromDishka[CustomerCloses],
     ) -> Response[ClosedOut]:
-        session, _, headers = await self._session(request, session_id, access, settings, find, write=True)
+        session, _, headers, _ = await self._session(request, session_id, access, settings, find, write=True)
         closed = await close(session)
         return Response(
             ClosedOut(closed.id, "closed" if closed.status.value == "closed" else "open"), headers=headers
@@ -375,7 +375,7 @@ class WidgetController(Controller):
         request_handover: FromDishka[RequestHandover],
         data: Annotated[HandoverRequestIn | None, Body()] = None,
     ) -> Response[HandoverModeOut]:
-        session, config, headers = await self._session(
+        session, config, headers, organization = await self._session(
             request, session_id, access, settings, find, write=True
         )
         updated = await request_handover(session, config, data.reason if data else None)
@@ -394,7 +394,7 @@ class WidgetController(Controller):
         in_flight: FromDishka[RepliesInFlight],
         uow: FromDishka[UnitOfWork],
     ) -> Stream:
-        session, _, headers = await self._session(request, session_id, access, settings, find, write=False)
+        session, _, headers, _ = await self._session(request, session_id, access, settings, find, write=False)
         await uow.rollback()  # hand the database connection back: the stream may stay open for hours
         subscription = await events.subscribe(CUSTOMER, session.id)
         if session.status.value == "closed":

@@ -27,12 +27,12 @@ class _Prefixed:
         return self._mapping[self._prefix + name]
 
 
-_KEY_HASH = bindparam("key_hash")
+_KEY_HASH: Any = bindparam("key_hash")
 
 
 def _lookup_query() -> Select[Any]:
     k, o, b = ApiCredentialRow, OrganizationRow, BotConfigRow
-    columns = [k.id.label("k_id"), k.key_hash.label("k_key_hash")]
+    columns: list[Any] = [k.id.label("k_id"), k.key_hash.label("k_key_hash")]
     columns += [c.label(f"o_{c.key}") for c in o.__table__.columns]
     columns += [c.label(f"b_{c.key}") for c in b.__table__.columns]
     return (
