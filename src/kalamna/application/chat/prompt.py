@@ -21,6 +21,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from uuid import UUID
 
 from kalamna.domain.ai import ChatMessage
@@ -122,9 +123,11 @@ def _invisible_free(text: str) -> str:
     return "".join(ch for ch in normal if unicodedata.category(ch) != "Cf")
 
 
+@lru_cache(maxsize=4096)
 def neutralize(text: str) -> str:
     """Make our fence tags inside untrusted text inert (``</context>`` → ``&lt;/context>``), after
-    normalising look-alikes and dropping invisible characters."""
+    normalising look-alikes and dropping invisible characters. Memoised: the same knowledge passages
+    come back in prompt after prompt."""
     return _FENCE_OPENING.sub("&lt;", _invisible_free(text))
 
 
