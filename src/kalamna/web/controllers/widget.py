@@ -375,7 +375,7 @@ class WidgetController(Controller):
         request_handover: FromDishka[RequestHandover],
         data: Annotated[HandoverRequestIn | None, Body()] = None,
     ) -> Response[HandoverModeOut]:
-        session, config, headers, organization = await self._session(
+        session, config, headers, _ = await self._session(
             request, session_id, access, settings, find, write=True
         )
         updated = await request_handover(session, config, data.reason if data else None)
