@@ -52,6 +52,7 @@ from kalamna.ports.conversations import (
     ConversationEvents,
     ConversationRepository,
     ConversationView,
+    StaffPresence,
 )
 from kalamna.ports.repositories import EmployeeRepository, UnitOfWork
 from kalamna.ports.security import Clock
@@ -171,7 +172,9 @@ class ReplyRunner:
         clock: Clock,
         notify: WaitingNotifier,
         webhooks: DetachedWebhookEvents,
+        presence: StaffPresence,
     ) -> None:
+        self._presence = presence
         self._notify = notify
         self._webhooks = webhooks
         self._produce = produce
@@ -299,7 +302,12 @@ class ReplyRunner:
             broadcast.mode(current.mode, None)
         await tx.chats.save_session(current)
         await tx.uow.commit()
-        await broadcast.send(tx.conversations)
+        # The staff console's row of this conversation is read (one query with three subqueries) and
+        # published only when someone watches the console; a console opened later reads the list.
+        staff = current.mode is not ConversationMode.BOT or await self._presence.anyone_here(
+            current.organization_id
+        )
+        await broadcast.send(tx.conversations, staff=staff)
         waiting_view = None
         if current.mode is ConversationMode.WAITING:
             if self._webhooks is not None:
