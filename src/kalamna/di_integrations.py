@@ -32,6 +32,7 @@ from kalamna.application.webhooks import (
     PublishInOwnTransaction,
     PublishWebhookEvent,
     SendTestPing,
+    SubscriptionCache,
 )
 from kalamna.config import Settings
 from kalamna.domain.webhooks import RetrySchedule
@@ -40,6 +41,8 @@ from kalamna.ports.ai import ChatModel, Embedder
 from kalamna.ports.chat import ChatRepository
 from kalamna.ports.conversations import ChatTransactions
 from kalamna.ports.jobs import JobQueue
+from kalamna.ports.repositories import UnitOfWork
+from kalamna.ports.security import Clock
 from kalamna.ports.webhooks import (
     DeliveryScheduler,
     DetachedWebhookEvents,
@@ -88,9 +91,28 @@ class WebhookProvider(Provider):
     def transactions(self, factory: async_sessionmaker[AsyncSession]) -> WebhookTransactions:
         return SqlaWebhookTransactions(factory)
 
-    detached_publisher = provide(PublishInOwnTransaction, provides=DetachedWebhookEvents, scope=Scope.APP)
+    @provide(scope=Scope.APP)
+    def detached_publisher(
+        self,
+        transactions: WebhookTransactions,
+        scheduler: DeliveryScheduler,
+        clock: Clock,
+        subscriptions: SubscriptionCache,
+    ) -> DetachedWebhookEvents:
+        return PublishInOwnTransaction(transactions, scheduler, clock, subscriptions)
+
     repository = provide(SqlaWebhookRepository, provides=WebhookRepository, scope=Scope.REQUEST)
-    publisher = provide(PublishWebhookEvent, provides=WebhookEvents, scope=Scope.REQUEST)
+
+    @provide(scope=Scope.REQUEST)
+    def publisher(
+        self,
+        webhooks: WebhookRepository,
+        scheduler: DeliveryScheduler,
+        uow: UnitOfWork,
+        clock: Clock,
+        subscriptions: SubscriptionCache,
+    ) -> WebhookEvents:
+        return PublishWebhookEvent(webhooks, scheduler, uow, clock, subscriptions)
 
     @provide(scope=Scope.REQUEST)
     def optional_events(self, events: WebhookEvents) -> WebhookEvents | None:

@@ -8,6 +8,7 @@ from dishka import Provider, Scope, provide
 from kalamna.adapters.cache.widget_gate import RedisWidgetGate
 from kalamna.adapters.postgres.repositories.widget import SqlaWidgetDirectory
 from kalamna.application.chat.sessions import WidgetAccessCache
+from kalamna.application.webhooks import SubscriptionCache
 from kalamna.ports.widget import WidgetDirectory, WidgetGate
 
 
@@ -18,3 +19,7 @@ class WidgetProvider(Provider):
     @provide(scope=Scope.APP)
     def cache(self) -> WidgetAccessCache:
         return WidgetAccessCache()
+
+    @provide(scope=Scope.APP)
+    def subscriptions(self, gate: WidgetGate) -> SubscriptionCache:
+        return SubscriptionCache(gate)

@@ -59,7 +59,11 @@ class WidgetGate(Protocol):
         """Read the organization's generation, count the budgets and try the throttle, in one step."""
         ...
 
+    async def generation(self, organization_id: UUID) -> str:
+        """The organization's current access generation alone (read it before loading what it guards)."""
+        ...
+
     async def changed(self, organization_id: UUID) -> None:
-        """The organization's keys, status, profile or bot config changed: every process's cached
-        copy is stale from now on. Call after the change is committed."""
+        """The organization's keys, status, profile, bot config or webhooks changed: every process's
+        cached copy is stale from now on. Call after the change is committed."""
         ...

@@ -48,6 +48,16 @@ return out
 """
 
 
+_GENERATION = """
+local gen = redis.call('GET', KEYS[1])
+if not gen then
+  redis.call('SET', KEYS[1], ARGV[1])
+  gen = ARGV[1]
+end
+return gen
+"""
+
+
 def generation_key(organization_id: UUID) -> str:
     return f"{GENERATION_PREFIX}:{organization_id}"
 
@@ -56,6 +66,14 @@ class RedisWidgetGate:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
         self._enter = redis.register_script(_ENTER)
+        self._generation = redis.register_script(_GENERATION)
+
+    async def generation(self, organization_id: UUID) -> str:
+        try:
+            out = await self._generation(keys=[generation_key(organization_id)], args=[uuid.uuid4().hex])
+        except (RedisError, OSError) as exc:
+            raise DependencyUnavailable("Shared state cannot be read right now.") from exc
+        return out.decode() if isinstance(out, bytes) else str(out)
 
     async def enter(
         self, organization_id: UUID, budgets: Sequence[Budget], throttle_key: str, throttle_s: int
