@@ -166,7 +166,7 @@ async def ground(
     hits = [h for h in found if h.score >= min_score]
     if not hits:
         return None
-    built = await context.from_hits(organization_id, hits, budget)
+    built = await context.from_hits(organization_id, hits, budget, exact=False)
     passages = [
         PromptPassage(text=passage, title=source.title, entry_id=source.entry_id)
         for source, passage in built.passages
