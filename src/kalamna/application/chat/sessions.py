@@ -201,10 +201,14 @@ class FindSession:
         self._chats = chats
         self._secrets = secrets
 
-    async def __call__(self, organization_id: UUID, session_id: UUID, token: str) -> ChatSession:
+    async def __call__(
+        self, organization_id: UUID, session_id: UUID, token: str, *, lock: bool = False
+    ) -> ChatSession:
+        """``lock``: the session's row stays locked until the request's transaction ends."""
         if not token:
             raise NotAuthenticated("Send the conversation's token as X-Session-Token.")
-        session = await self._chats.get_session(organization_id, session_id, self._secrets.digest(token))
+        digest = self._secrets.digest(token)
+        session = await self._chats.get_session(organization_id, session_id, digest, lock=lock)
         if session is None:
             raise NotFound("Conversation not found.")
         return session

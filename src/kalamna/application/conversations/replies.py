@@ -345,10 +345,18 @@ class SendMessage:
         self._runner = runner
 
     async def __call__(
-        self, session: ChatSession, config: BotConfig, content: str, *, organization_name: str | None = None
+        self,
+        session: ChatSession,
+        config: BotConfig,
+        content: str,
+        *,
+        organization_name: str | None = None,
+        locked: bool = False,
     ) -> MessageOutcome | ReplyRun:
+        """``locked``: ``session`` was read with its row lock in this request's transaction (one
+        query less); otherwise it is locked and read again here."""
         text = check_message(content)
-        current = await self._conversations.lock(session.organization_id, session.id)
+        current = session if locked else await self._conversations.lock(session.organization_id, session.id)
         if current is None:
             raise NotFound("Conversation not found.")
         current.ensure_open()

@@ -242,9 +242,11 @@ class WidgetController(Controller):
         find: FindSession,
         *,
         write: bool,
+        lock: bool = False,
     ) -> tuple[ChatSession, BotConfig, dict[str, str], Organization]:
         organization, config, headers = await widget_context(request, access, settings, write=write)
-        session = await find(organization.id, session_id, request.headers.get("x-session-token", "").strip())
+        token = request.headers.get("x-session-token", "").strip()
+        session = await find(organization.id, session_id, token, lock=lock)
         return session, config, headers, organization
 
     @post("/sessions/{session_id:uuid}/messages", status_code=201, summary="Send a message; get the reply")
@@ -261,12 +263,12 @@ class WidgetController(Controller):
         send: FromDishka[SendMessage],
     ) -> Response[Any]:
         session, config, headers, organization = await self._session(
-            request, session_id, access, settings, find, write=True
+            request, session_id, access, settings, find, write=True, lock=True
         )
         headers |= await consume(
             limiter, f"widget-session:{session.id}", settings_limit(settings, "widget_session_messages")
         )
-        result = await send(session, config, data.content, organization_name=organization.name)
+        result = await send(session, config, data.content, organization_name=organization.name, locked=True)
         streaming = "text/event-stream" in request.headers.get("accept", "")
         if isinstance(result, MessageOutcome):  # nobody answers now, or the answer is immediate
             if streaming:

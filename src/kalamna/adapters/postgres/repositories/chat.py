@@ -116,15 +116,12 @@ class SqlaChatRepository:
         await self._session.flush()
 
     async def get_session(
-        self, organization_id: UUID, session_id: UUID, token_hash: str
+        self, organization_id: UUID, session_id: UUID, token_hash: str, *, lock: bool = False
     ) -> ChatSession | None:
-        row = (
-            await self._session.execute(
-                select(*_SESSION_COLUMNS).where(
-                    _S.organization_id == organization_id, _S.id == session_id, _S.token_hash == token_hash
-                )
-            )
-        ).first()
+        query = select(*_SESSION_COLUMNS).where(
+            _S.organization_id == organization_id, _S.id == session_id, _S.token_hash == token_hash
+        )
+        row = (await self._session.execute(query.with_for_update() if lock else query)).first()
         return session_of(row._mapping) if row else None
 
     async def get_session_by_token(self, session_id: UUID, token_hash: str) -> ChatSession | None:
