@@ -7,13 +7,17 @@ from types import SimpleNamespace
 from typing import Any
 from uuid import uuid4
 
+import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 
-from kalamna.adapters.memory.security import MemoryRateLimiter
+from kalamna.adapters.cache.redis_client import make_redis
+from kalamna.adapters.cache.widget_gate import RedisWidgetGate
+from kalamna.application.chat.sessions import ORGANIZATION
 from kalamna.config import Settings
-from kalamna.web.errors import ApiError
-from kalamna.web.widget_limits import widget_budget
+from kalamna.ports.security import RateLimitDecision
+from kalamna.ports.widget import Budget
+from kalamna.web.widget_limits import widget_budgets
 from tests.api.helpers import World
 
 pytestmark = pytest.mark.usefixtures("clean_state")
@@ -35,21 +39,35 @@ def _request(ip: str) -> Any:
     return SimpleNamespace(client=SimpleNamespace(host=ip), headers={})
 
 
-async def test_each_client_ip_has_its_own_share_under_the_key_ceiling() -> None:
-    settings = Settings(rate_limit_widget_client_requests="3/60", rate_limit_widget_key_requests="5/60")
-    limiter = MemoryRateLimiter()
+async def test_each_client_ip_has_its_own_share_under_the_key_ceiling(settings: Settings) -> None:
+    limits = msgspec.structs.replace(
+        settings, rate_limit_widget_client_requests="3/60", rate_limit_widget_key_requests="5/60"
+    )
+    redis = make_redis(str(settings.redis_url))
+    gate = RedisWidgetGate(redis)
     org = uuid4()
-    for _ in range(3):
-        headers = await widget_budget(_request("198.51.100.1"), limiter, settings, org)
-    assert headers["X-RateLimit-Limit"] == "3"
-    with pytest.raises(ApiError) as noisy:
-        await widget_budget(_request("198.51.100.1"), limiter, settings, org)
-    assert noisy.value.status_code == 429
-    # The noisy client is refused; another visitor still gets in, until the key's ceiling.
-    await widget_budget(_request("198.51.100.2"), limiter, settings, org)
-    await widget_budget(_request("198.51.100.3"), limiter, settings, org)
-    with pytest.raises(ApiError):
-        await widget_budget(_request("198.51.100.4"), limiter, settings, org)
+
+    async def enter(ip: str) -> list[RateLimitDecision]:
+        budgets = [
+            Budget(b.bucket.replace(ORGANIZATION, str(org)), b.limit, b.window_s)
+            for b in widget_budgets(_request(ip), limits)
+        ]
+        return list((await gate.enter(org, budgets, "t", 60)).decisions)
+
+    try:
+        for _ in range(3):
+            decisions = await enter("198.51.100.1")
+        assert [d.allowed for d in decisions] == [True, True]
+        assert decisions[0].limit == 3 and decisions[0].remaining == 0
+        noisy = await enter("198.51.100.1")
+        # Refused by its own share, and not counted against the key's ceiling (counting stops there).
+        assert [d.allowed for d in noisy] == [False]
+        # The noisy client is refused; another visitor still gets in, until the key's ceiling.
+        assert [d.allowed for d in await enter("198.51.100.2")] == [True, True]
+        assert [d.allowed for d in await enter("198.51.100.3")] == [True, True]
+        assert [d.allowed for d in await enter("198.51.100.4")] == [True, False]
+    finally:
+        await redis.aclose()
 
 
 async def test_feedback_is_rate_limited_per_conversation(client: AsyncTestClient, world: World) -> None:

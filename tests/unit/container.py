@@ -48,6 +48,7 @@ from kalamna.adapters.memory.security import FixedClock, MemoryRateLimiter, Memo
 from kalamna.adapters.memory.store import MemoryUnitOfWork
 from kalamna.adapters.memory.throttle import MemoryThrottle
 from kalamna.adapters.memory.webhooks import MemoryWebhookEvents
+from kalamna.adapters.memory.widget_gate import MemoryWidgetGate
 from kalamna.config import Settings
 from kalamna.ports.ai import Embedder
 from kalamna.ports.analytics import AnalyticsRepository
@@ -66,6 +67,7 @@ from kalamna.ports.repositories import (
 )
 from kalamna.ports.security import AttemptLimiter, Clock, RateLimiter, RevocationStore, Throttle
 from kalamna.ports.webhooks import WebhookEvents
+from kalamna.ports.widget import WidgetGate
 
 
 class WordHashEmbedder:
@@ -154,6 +156,10 @@ class InMemoryProvider(Provider):
     @provide(scope=Scope.APP, override=True)
     def throttle(self, throttle: MemoryThrottle) -> Throttle:
         return throttle
+
+    @provide(scope=Scope.APP, override=True)
+    def widget_gate(self, limiter: MemoryRateLimiter, throttle: MemoryThrottle) -> WidgetGate:
+        return MemoryWidgetGate(limiter, throttle)
 
     @provide(scope=Scope.REQUEST, override=True)
     def outbox(self, outbox: MemoryMailOutbox) -> MailOutbox:

@@ -17,6 +17,7 @@ from kalamna.domain.ids import new_id
 from kalamna.domain.policy import Action
 from kalamna.ports.repositories import ApiCredentialRepository, OrganizationRepository, UnitOfWork
 from kalamna.ports.security import Clock, SecretTokens, Throttle
+from kalamna.ports.widget import WidgetGate
 
 audit = logging.getLogger("kalamna.audit")
 LAST_USED_EVERY_S = 60
@@ -55,12 +56,14 @@ class RotateApiKey:
         secrets: SecretTokens,
         uow: UnitOfWork,
         clock: Clock,
+        gate: WidgetGate,
     ) -> None:
         self._credentials = credentials
         self._organizations = organizations
         self._secrets = secrets
         self._uow = uow
         self._clock = clock
+        self._gate = gate
 
     async def __call__(self, principal: Principal, organization_id: UUID) -> tuple[str, ApiCredential]:
         require(principal, organization_id, Action.MANAGE_API_CREDENTIALS)
@@ -77,7 +80,9 @@ class RotateApiKey:
             created_at=now,
         )
         await self._credentials.add(credential)
+        await self._gate.changed(organization_id)  # Redis down: nothing changes, rather than half of it
         await self._uow.commit()
+        await self._gate.changed(organization_id)  # every process's cached copy of the old key is stale
         audit.info(
             "api key rotated",
             extra={"organization_id": str(organization_id), "employee_id": str(principal.employee_id)},

@@ -14,6 +14,7 @@ from kalamna.domain.organization_profile import ProfileUpdate
 from kalamna.domain.policy import Action
 from kalamna.ports.repositories import BotConfigRepository, OrganizationRepository, UnitOfWork
 from kalamna.ports.security import Clock
+from kalamna.ports.widget import WidgetGate
 
 
 class GetOrganization:
@@ -29,10 +30,13 @@ class GetOrganization:
 
 
 class UpdateOrganization:
-    def __init__(self, organizations: OrganizationRepository, uow: UnitOfWork, clock: Clock) -> None:
+    def __init__(
+        self, organizations: OrganizationRepository, uow: UnitOfWork, clock: Clock, gate: WidgetGate
+    ) -> None:
         self._organizations = organizations
         self._uow = uow
         self._clock = clock
+        self._gate = gate
 
     async def __call__(
         self, principal: Principal, organization_id: UUID, changes: dict[str, str | None]
@@ -44,7 +48,9 @@ class UpdateOrganization:
         organization.change_profile(ProfileUpdate.of(changes))
         organization.updated_at = self._clock.now()
         await self._organizations.save(organization)
+        await self._gate.changed(organization_id)
         await self._uow.commit()
+        await self._gate.changed(organization_id)  # the widget's cached copies (the name) are stale
         return organization
 
 
@@ -61,10 +67,11 @@ class GetBotConfig:
 
 
 class UpdateBotConfig:
-    def __init__(self, configs: BotConfigRepository, uow: UnitOfWork, clock: Clock) -> None:
+    def __init__(self, configs: BotConfigRepository, uow: UnitOfWork, clock: Clock, gate: WidgetGate) -> None:
         self._configs = configs
         self._uow = uow
         self._clock = clock
+        self._gate = gate
 
     async def __call__(
         self, principal: Principal, organization_id: UUID, changes: dict[str, Any]
@@ -75,5 +82,7 @@ class UpdateBotConfig:
             raise NotFound()
         updated = config.updated(BotConfigUpdate.of(changes), self._clock.now())
         await self._configs.save(updated)
+        await self._gate.changed(organization_id)
         await self._uow.commit()
+        await self._gate.changed(organization_id)  # the widget's cached copies are stale
         return updated

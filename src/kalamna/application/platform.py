@@ -25,6 +25,7 @@ from kalamna.ports.repositories import (
     UnitOfWork,
 )
 from kalamna.ports.security import Clock, RevocationStore
+from kalamna.ports.widget import WidgetGate
 
 audit = logging.getLogger("kalamna.audit")
 
@@ -95,6 +96,7 @@ class AdministerOrganization:
         revocations: RevocationStore,
         uow: UnitOfWork,
         clock: Clock,
+        gate: WidgetGate,
     ) -> None:
         self._organizations = organizations
         self._invitations = invitations
@@ -102,6 +104,7 @@ class AdministerOrganization:
         self._revocations = revocations
         self._uow = uow
         self._clock = clock
+        self._gate = gate
 
     async def __call__(
         self,
@@ -134,7 +137,9 @@ class AdministerOrganization:
                 await self._tokens.revoke_for_invitation(invitation_id, now)
         if suspending:  # before the commit: if Redis is down nothing changes, rather than half of it
             await self._revocations.revoke_organization_before(organization.id, now.timestamp())
+        await self._gate.changed(organization.id)
         await self._uow.commit()
+        await self._gate.changed(organization.id)  # the widget's cached copies (status, name) are stale
         audit.info(
             "organization administered",
             extra={"organization_id": str(organization.id), "status": organization.status.value},

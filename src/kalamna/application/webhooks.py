@@ -50,6 +50,7 @@ from kalamna.ports.webhooks import (
     WebhookSender,
     WebhookTransactions,
 )
+from kalamna.ports.widget import WidgetGate
 
 log = logging.getLogger("kalamna.webhooks")
 MAX_WEBHOOKS_PER_ORGANIZATION = 20
@@ -92,6 +93,7 @@ class CreateWebhook:
         box: SecretBox,
         uow: UnitOfWork,
         clock: Clock,
+        gate: WidgetGate,
     ) -> None:
         self._webhooks = webhooks
         self._organizations = organizations
@@ -99,6 +101,7 @@ class CreateWebhook:
         self._box = box
         self._uow = uow
         self._clock = clock
+        self._gate = gate
 
     async def __call__(
         self,
@@ -136,7 +139,9 @@ class CreateWebhook:
             created_at=self._clock.now(),
         )
         await self._webhooks.add(webhook)
+        await self._gate.changed(organization_id)
         await self._uow.commit()
+        await self._gate.changed(organization_id)  # every process's SubscriptionCache is stale
         log.info("webhook created", extra={"webhook_id": str(webhook_id), "tenant_id": str(organization_id)})
         return CreatedWebhook(webhook, secret)
 
@@ -151,15 +156,18 @@ class ListWebhooks:
 
 
 class DeleteWebhook:
-    def __init__(self, webhooks: WebhookRepository, uow: UnitOfWork) -> None:
+    def __init__(self, webhooks: WebhookRepository, uow: UnitOfWork, gate: WidgetGate) -> None:
         self._webhooks = webhooks
         self._uow = uow
+        self._gate = gate
 
     async def __call__(self, principal: Principal, organization_id: UUID, webhook_id: UUID) -> None:
         require(principal, organization_id, Action.MANAGE_WEBHOOKS)
         if not await self._webhooks.delete(organization_id, webhook_id):
             raise NotFound()
+        await self._gate.changed(organization_id)
         await self._uow.commit()
+        await self._gate.changed(organization_id)  # every process's SubscriptionCache is stale
 
 
 class ListDeliveries:
@@ -214,15 +222,58 @@ class _Enqueuer:
         return deliveries
 
 
+class SubscriptionCache:
+    """Per-process copies of each organization's active webhooks per event, used while the
+    organization's generation (``WidgetGate``: one Redis call) is unchanged; creating or deleting a
+    webhook changes it. Most organizations have no webhook: their chat messages then publish
+    without touching PostgreSQL."""
+
+    def __init__(self, gate: WidgetGate, max_entries: int = 10_000) -> None:
+        self._gate = gate
+        self._max_entries = max_entries
+        self._entries: dict[tuple[UUID, WebhookEvent], tuple[str, list[Webhook]]] = {}
+
+    async def subscribed(
+        self, webhooks: WebhookRepository, organization_id: UUID, event: WebhookEvent
+    ) -> list[Webhook]:
+        generation = await self._gate.generation(organization_id)  # read before what it guards
+        key = (organization_id, event)
+        cached = self._entries.get(key)
+        if cached is not None and cached[0] == generation:
+            return cached[1]
+        found = await webhooks.subscribed(organization_id, event)
+        self._entries.pop(key, None)
+        if len(self._entries) >= self._max_entries:
+            self._entries.pop(next(iter(self._entries)))
+        self._entries[key] = (generation, found)
+        return found
+
+
 class PublishWebhookEvent(_Enqueuer):
     """The ``WebhookEvents`` port: one delivery per active webhook subscribed to the event.
 
     Call it after the use case's own commit (it commits the delivery rows itself).
     """
 
+    def __init__(
+        self,
+        webhooks: WebhookRepository,
+        scheduler: DeliveryScheduler,
+        uow: UnitOfWork,
+        clock: Clock,
+        subscriptions: SubscriptionCache | None = None,
+    ) -> None:
+        super().__init__(webhooks, scheduler, uow, clock)
+        self._subscriptions = subscriptions
+
+    async def _subscribed(self, organization_id: UUID, event: WebhookEvent) -> list[Webhook]:
+        if self._subscriptions is None:
+            return await self._webhooks.subscribed(organization_id, event)
+        return await self._subscriptions.subscribed(self._webhooks, organization_id, event)
+
     async def publish(self, organization_id: UUID, event: WebhookEvent, data: Mapping[str, Any]) -> None:
         try:
-            targets = [w for w in await self._webhooks.subscribed(organization_id, event) if w.wants(event)]
+            targets = [w for w in await self._subscribed(organization_id, event) if w.wants(event)]
             if targets:
                 await self._deliver(organization_id, targets, event, dict(data))
             else:
@@ -241,17 +292,25 @@ class PublishInOwnTransaction:
     """The ``DetachedWebhookEvents`` port: ``PublishWebhookEvent`` in a transaction of its own, for
     work outside a request (it lives as long as the app). Never raises either."""
 
-    def __init__(self, transactions: WebhookTransactions, scheduler: DeliveryScheduler, clock: Clock) -> None:
+    def __init__(
+        self,
+        transactions: WebhookTransactions,
+        scheduler: DeliveryScheduler,
+        clock: Clock,
+        subscriptions: SubscriptionCache | None = None,
+    ) -> None:
         self._transactions = transactions
         self._scheduler = scheduler
         self._clock = clock
+        self._subscriptions = subscriptions
 
     async def publish(self, organization_id: UUID, event: WebhookEvent, data: Mapping[str, Any]) -> None:
         try:
             async with self._transactions() as tx:
-                await PublishWebhookEvent(tx.webhooks, self._scheduler, tx.uow, self._clock).publish(
-                    organization_id, event, data
+                publisher = PublishWebhookEvent(
+                    tx.webhooks, self._scheduler, tx.uow, self._clock, self._subscriptions
                 )
+                await publisher.publish(organization_id, event, data)
         except Exception:
             log.exception(
                 "webhook event not published", extra={"event": event.value, "tenant_id": str(organization_id)}

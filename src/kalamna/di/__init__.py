@@ -44,6 +44,7 @@ from kalamna.di.use_cases.conversations import ConversationUseCaseProvider
 from kalamna.di.use_cases.knowledge import KnowledgeUseCaseProvider
 from kalamna.di.use_cases.operations import AnalyticsUseCaseProvider, HealthProvider
 from kalamna.di.use_cases.webhooks import WebhookUseCaseProvider
+from kalamna.di.widget import WidgetProvider
 
 __all__ = ["OVERRIDES_CHECKED", "make_container", "prepare", "providers"]
 
@@ -80,6 +81,7 @@ def providers() -> list[Provider]:
         WebhookUseCaseProvider(),
         AnalyticsUseCaseProvider(),
         HealthProvider(),
+        WidgetProvider(),
         MetricsProvider(),  # last: its decorators wrap ports provided above (see di/instrumentation.py)
     ]
 

@@ -13,9 +13,10 @@ class ChatRepository(Protocol):
     async def add_session(self, session: ChatSession) -> None: ...
 
     async def get_session(
-        self, organization_id: UUID, session_id: UUID, token_hash: str
+        self, organization_id: UUID, session_id: UUID, token_hash: str, *, lock: bool = False
     ) -> ChatSession | None:
-        """A session is found only with its organization, its id and its token together."""
+        """A session is found only with its organization, its id and its token together. ``lock``:
+        its row stays locked until the transaction ends (as ``ConversationRepository.lock``)."""
         ...
 
     async def get_session_by_token(self, session_id: UUID, token_hash: str) -> ChatSession | None:

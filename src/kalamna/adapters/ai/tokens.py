@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from functools import lru_cache
 
 import tiktoken
 
@@ -27,7 +28,7 @@ class TiktokenCounter:
     in user text are counted as ordinary text, never interpreted."""
 
     def count(self, text: str) -> int:
-        return len(cl100k_encoding().encode_ordinary(text))
+        return _count(text)
 
     def truncate(self, text: str, max_tokens: int) -> str:
         if max_tokens <= 0:
@@ -45,3 +46,10 @@ class TiktokenCounter:
                 return prefix
             keep -= 1
         return ""
+
+
+@lru_cache(maxsize=8192)
+def _count(text: str) -> int:
+    """Counts are pure functions of the text: the same system message, knowledge passage or history
+    turn is tokenised once per process (a prompt is built from the same parts again and again)."""
+    return len(cl100k_encoding().encode_ordinary(text))

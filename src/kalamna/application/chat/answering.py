@@ -114,7 +114,10 @@ class PrepareAnswer:
         self._clock = clock
         self._policy = policy
 
-    async def __call__(self, session: ChatSession, config: BotConfig, content: str) -> AnswerPlan:
+    async def __call__(
+        self, session: ChatSession, config: BotConfig, content: str, *, organization_name: str | None = None
+    ) -> AnswerPlan:
+        """``organization_name``: for the persona, when the caller has it (else it is read)."""
         started = time.perf_counter()
         text = check_message(content)
         session.ensure_open()
@@ -142,9 +145,11 @@ class PrepareAnswer:
             await self._uow.rollback()
             return plan_of(question, config, started)
         passages, sources = grounded
-        organization = await self._organizations.get(session.organization_id)
+        if organization_name is None:
+            organization = await self._organizations.get(session.organization_id)
+            organization_name = organization.name if organization else ""
         prompt = self._prompts.build(
-            persona_of(config, organization.name if organization else ""),
+            persona_of(config, organization_name),
             text,
             passages,
             [ModelMessage("user" if m.role is MessageRole.USER else "assistant", m.content) for m in history],
@@ -161,7 +166,7 @@ async def ground(
     hits = [h for h in found if h.score >= min_score]
     if not hits:
         return None
-    built = await context.from_hits(organization_id, hits, budget)
+    built = await context.from_hits(organization_id, hits, budget, exact=False)
     passages = [
         PromptPassage(text=passage, title=source.title, entry_id=source.entry_id)
         for source, passage in built.passages

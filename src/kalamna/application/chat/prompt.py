@@ -21,6 +21,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from uuid import UUID
 
 from kalamna.domain.ai import ChatMessage
@@ -122,9 +123,11 @@ def _invisible_free(text: str) -> str:
     return "".join(ch for ch in normal if unicodedata.category(ch) != "Cf")
 
 
+@lru_cache(maxsize=4096)
 def neutralize(text: str) -> str:
     """Make our fence tags inside untrusted text inert (``</context>`` → ``&lt;/context>``), after
-    normalising look-alikes and dropping invisible characters."""
+    normalising look-alikes and dropping invisible characters. Memoised: the same knowledge passages
+    come back in prompt after prompt."""
     return _FENCE_OPENING.sub("&lt;", _invisible_free(text))
 
 
@@ -296,6 +299,7 @@ class PromptBuilder:
         sources: list[PromptSource] = []
         used_ids: list[UUID] = []
         used = 0
+        count = self._tokens.count
         for passage in passages:
             text = neutralize(passage.text.strip())
             if not text:
@@ -309,15 +313,18 @@ class PromptBuilder:
             head = f"<{SOURCE_TAG}{attributes}>\n"
             tail = f"\n</{SOURCE_TAG}>"
             separator = 2 if blocks else 0
-            cost = self._tokens.count(head + text + tail) + separator + 1
+            # Costed piece by piece (each piece counted once per process: the counter memoises), one
+            # token of margin per seam; the whole prompt is counted exactly once, at the end.
+            frame = count(head) + count(tail) + 2
+            cost = frame + count(text) + separator + 1
             if used + cost > budget:
-                room = budget - used - self._tokens.count(head) - self._tokens.count(tail) - separator - 1
+                room = budget - used - frame - separator - 1
                 whole = text
                 for _ in range(3):  # tokens can merge differently at the seams: shave until it fits
                     if room < self.min_passage_tokens:
                         break
                     text = self._tokens.truncate(whole, room).rstrip()
-                    cost = self._tokens.count(head + text + tail) + separator + 1
+                    cost = frame + count(text) + separator + 1
                     if used + cost <= budget:
                         break
                     room -= used + cost - budget

@@ -38,11 +38,14 @@ class Broadcast:
     def closed(self) -> None:
         self._customer("closed", {"session_id": str(self._session.id), "status": "closed"})
 
-    async def send(self, conversations: ConversationRepository) -> None:
-        """Publish the customer events, then the conversation as staff see it now."""
+    async def send(self, conversations: ConversationRepository, *, staff: bool = True) -> None:
+        """Publish the customer events, then (unless ``staff`` is False: nobody watches the console)
+        the conversation as staff see it now."""
         for event in self._pending:
             await self._events.publish(event)
         self._pending.clear()
+        if not staff:
+            return
         await publish_conversation(
             self._events, conversations, self._session.organization_id, self._session.id
         )

@@ -52,6 +52,7 @@ from kalamna.ports.conversations import (
     ConversationEvents,
     ConversationRepository,
     ConversationView,
+    StaffPresence,
 )
 from kalamna.ports.repositories import EmployeeRepository, UnitOfWork
 from kalamna.ports.security import Clock
@@ -171,7 +172,9 @@ class ReplyRunner:
         clock: Clock,
         notify: WaitingNotifier,
         webhooks: DetachedWebhookEvents,
+        presence: StaffPresence,
     ) -> None:
+        self._presence = presence
         self._notify = notify
         self._webhooks = webhooks
         self._produce = produce
@@ -299,7 +302,12 @@ class ReplyRunner:
             broadcast.mode(current.mode, None)
         await tx.chats.save_session(current)
         await tx.uow.commit()
-        await broadcast.send(tx.conversations)
+        # The staff console's row of this conversation is read (one query with three subqueries) and
+        # published only when someone watches the console; a console opened later reads the list.
+        staff = current.mode is not ConversationMode.BOT or await self._presence.anyone_here(
+            current.organization_id
+        )
+        await broadcast.send(tx.conversations, staff=staff)
         waiting_view = None
         if current.mode is ConversationMode.WAITING:
             if self._webhooks is not None:
@@ -337,16 +345,25 @@ class SendMessage:
         self._runner = runner
 
     async def __call__(
-        self, session: ChatSession, config: BotConfig, content: str
+        self,
+        session: ChatSession,
+        config: BotConfig,
+        content: str,
+        *,
+        organization_name: str | None = None,
+        locked: bool = False,
     ) -> MessageOutcome | ReplyRun:
+        """``locked``: ``session`` was read with its row lock in this request's transaction (one
+        query less); otherwise it is locked and read again here."""
         text = check_message(content)
-        current = await self._conversations.lock(session.organization_id, session.id)
+        current = session if locked else await self._conversations.lock(session.organization_id, session.id)
         if current is None:
             raise NotFound("Conversation not found.")
         current.ensure_open()
         if current.bot_answers and not (config.handover.enabled and asks_for_person(text)):
-            await self._uow.rollback()  # release the lock: the bot answers (PrepareAnswer commits)
-            plan = await self._prepare(current, config, content)
+            # The bot answers: PrepareAnswer stores the question in this same transaction and commits
+            # (which releases the lock) before it searches.
+            plan = await self._prepare(current, config, content, organization_name=organization_name)
             run = self._runner.start(current, config, plan)
             await announce_messages(self._webhooks, plan.question)  # stored by PrepareAnswer
             return run

@@ -93,7 +93,12 @@ class BuildContext:
         hits = [h for h in await self._search(organization_id, query, top_k) if h.score >= min_score]
         return await self.from_hits(organization_id, hits, max_tokens)
 
-    async def from_hits(self, organization_id: UUID, hits: list[SearchHit], max_tokens: int) -> BuiltContext:
+    async def from_hits(
+        self, organization_id: UUID, hits: list[SearchHit], max_tokens: int, *, exact: bool = True
+    ) -> BuiltContext:
+        """``exact=False`` (the chat path, whose prompt builder budgets the passages again): blocks
+        are costed as label + text, each counted once per process (memoised by the counter), and
+        ``token_count`` is the sum of those costs rather than a count of the joined context."""
         by_entry: dict[UUID, list[SearchHit]] = defaultdict(list)
         for hit in hits:
             by_entry[hit.entry_id].append(hit)
@@ -124,21 +129,26 @@ class BuildContext:
         passages: list[tuple[ContextSource, str]] = []
         sources: dict[UUID, ContextSource] = {}
         used = 0
+        count = self._tokens.count
+
+        def cost_of(label: str, text: str) -> int:
+            return (count(label + text) if exact else count(label) + count(text) + 1) + 2
+
         for _, text, source in groups:
-            block = f"[S{len(parts) + 1}] {source.title}\n{text}"
-            cost = self._tokens.count(block) + 2
+            label = f"[S{len(parts) + 1}] {source.title}\n"
+            block = label + text
+            cost = cost_of(label, text)
             if used + cost > max_tokens:
                 room = max_tokens - used - self._tokens.count(f"[S{len(parts) + 1}] {source.title}\n") - 2
                 if room < 40:
                     break
                 text = self._tokens.truncate(text, room)
-                block = f"[S{len(parts) + 1}] {source.title}\n{text}"
-                cost = self._tokens.count(block) + 2
+                block = label + text
+                cost = cost_of(label, text)
             parts.append(block)
             passages.append((source, text))
             sources.setdefault(source.entry_id, source)
             used += cost
         context = "\n\n".join(parts)
-        return BuiltContext(
-            context, list(sources.values()), self._tokens.count(context) if context else 0, passages
-        )
+        total = (count(context) if exact else max(0, used - 2)) if context else 0
+        return BuiltContext(context, list(sources.values()), total, passages)

@@ -18,15 +18,42 @@ from kalamna.application.webhooks import (
     PublishWebhookEvent,
     RequeueOverdueDeliveries,
     SendTestPing,
+    SubscriptionCache,
 )
-from kalamna.ports.webhooks import DetachedWebhookEvents, WebhookEvents
+from kalamna.ports.repositories import UnitOfWork
+from kalamna.ports.security import Clock
+from kalamna.ports.webhooks import (
+    DeliveryScheduler,
+    DetachedWebhookEvents,
+    WebhookEvents,
+    WebhookRepository,
+    WebhookTransactions,
+)
 
 
 class WebhookUseCaseProvider(Provider):
     scope = Scope.REQUEST
 
-    detached_publisher = provide(PublishInOwnTransaction, provides=DetachedWebhookEvents, scope=Scope.APP)
-    publisher = provide(PublishWebhookEvent, provides=WebhookEvents)
+    @provide(scope=Scope.APP)
+    def detached_publisher(
+        self,
+        transactions: WebhookTransactions,
+        scheduler: DeliveryScheduler,
+        clock: Clock,
+        subscriptions: SubscriptionCache,
+    ) -> DetachedWebhookEvents:
+        return PublishInOwnTransaction(transactions, scheduler, clock, subscriptions)
+
+    @provide
+    def publisher(
+        self,
+        webhooks: WebhookRepository,
+        scheduler: DeliveryScheduler,
+        uow: UnitOfWork,
+        clock: Clock,
+        subscriptions: SubscriptionCache,
+    ) -> WebhookEvents:
+        return PublishWebhookEvent(webhooks, scheduler, uow, clock, subscriptions)
 
     @provide
     def optional_events(self, events: WebhookEvents) -> WebhookEvents | None:

@@ -35,9 +35,9 @@ from kalamna.web.cors import STATE_KEY
 from kalamna.web.errors import DOMAIN_STATUS, ApiError
 from kalamna.web.pagination import Limit, Offset, page_of
 from kalamna.web.schemas import ListOut, SourceOut, WidgetOut, schema_name
-from kalamna.web.security import consume, settings_limit
+from kalamna.web.security import consume, rate_headers, settings_limit
 from kalamna.web.sse import SSE_HEADERS, event_stream, sse
-from kalamna.web.widget_limits import widget_budget
+from kalamna.web.widget_limits import widget_budgets
 
 log = logging.getLogger("kalamna.chat")
 
@@ -168,15 +168,15 @@ def check_origin(request: Request[Any, Any, Any], config: BotConfig, *, write: b
 async def widget_context(
     request: Request[Any, Any, Any],
     access: WidgetAccess,
-    limiter: RateLimiter,
     settings: Settings,
     *,
     write: bool,
 ) -> tuple[Organization, BotConfig, dict[str, str]]:
-    organization, config = await access(api_key(request))
-    check_origin(request, config, write=write)
-    headers = await widget_budget(request, limiter, settings, organization.id)
-    return organization, config, headers
+    """The key's organization and bot config, with the request counted against the widget budgets:
+    each client IP has its own share under a larger ceiling for the whole key (one round trip)."""
+    entered = await access.enter(api_key(request), widget_budgets(request, settings))
+    check_origin(request, entered.config, write=write)
+    return entered.organization, entered.config, rate_headers(entered.decisions[0])
 
 
 def _error_body(exc: BaseException) -> dict[str, object]:
@@ -196,10 +196,9 @@ class WidgetController(Controller):
         self,
         request: Request[Any, Any, Any],
         access: FromDishka[WidgetAccess],
-        limiter: FromDishka[RateLimiter],
         settings: FromDishka[Settings],
     ) -> Response[WidgetConfigOut]:
-        _, config, headers = await widget_context(request, access, limiter, settings, write=False)
+        _, config, headers = await widget_context(request, access, settings, write=False)
         body = WidgetConfigOut(
             bot_name=config.bot_name,
             welcome_message=config.welcome_message,
@@ -217,11 +216,10 @@ class WidgetController(Controller):
         request: Request[Any, Any, Any],
         data: Annotated[SessionIn, Body()],
         access: FromDishka[WidgetAccess],
-        limiter: FromDishka[RateLimiter],
         settings: FromDishka[Settings],
         start: FromDishka[StartSession],
     ) -> Response[SessionOut]:
-        organization, config, headers = await widget_context(request, access, limiter, settings, write=True)
+        organization, config, headers = await widget_context(request, access, settings, write=True)
         visitor = {k: v for k, v in msgspec.structs.asdict(data.visitor).items() if v} if data.visitor else {}
         started = await start(organization, config, visitor, dict(data.metadata or {}))
         body = SessionOut(
@@ -240,15 +238,16 @@ class WidgetController(Controller):
         request: Request[Any, Any, Any],
         session_id: UUID,
         access: WidgetAccess,
-        limiter: RateLimiter,
         settings: Settings,
         find: FindSession,
         *,
         write: bool,
-    ) -> tuple[ChatSession, BotConfig, dict[str, str]]:
-        organization, config, headers = await widget_context(request, access, limiter, settings, write=write)
-        session = await find(organization.id, session_id, request.headers.get("x-session-token", "").strip())
-        return session, config, headers
+        lock: bool = False,
+    ) -> tuple[ChatSession, BotConfig, dict[str, str], Organization]:
+        organization, config, headers = await widget_context(request, access, settings, write=write)
+        token = request.headers.get("x-session-token", "").strip()
+        session = await find(organization.id, session_id, token, lock=lock)
+        return session, config, headers, organization
 
     @post("/sessions/{session_id:uuid}/messages", status_code=201, summary="Send a message; get the reply")
     @inject
@@ -263,13 +262,13 @@ class WidgetController(Controller):
         find: FromDishka[FindSession],
         send: FromDishka[SendMessage],
     ) -> Response[Any]:
-        session, config, headers = await self._session(
-            request, session_id, access, limiter, settings, find, write=True
+        session, config, headers, organization = await self._session(
+            request, session_id, access, settings, find, write=True, lock=True
         )
         headers |= await consume(
             limiter, f"widget-session:{session.id}", settings_limit(settings, "widget_session_messages")
         )
-        result = await send(session, config, data.content)
+        result = await send(session, config, data.content, organization_name=organization.name, locked=True)
         streaming = "text/event-stream" in request.headers.get("accept", "")
         if isinstance(result, MessageOutcome):  # nobody answers now, or the answer is immediate
             if streaming:
@@ -317,16 +316,13 @@ class WidgetController(Controller):
         request: Request[Any, Any, Any],
         session_id: FromPath[UUID],
         access: FromDishka[WidgetAccess],
-        limiter: FromDishka[RateLimiter],
         settings: FromDishka[Settings],
         find: FromDishka[FindSession],
         list_messages: FromDishka[ListMessages],
         limit: Limit = 20,
         offset: Offset = 0,
     ) -> Response[ChatMessagePage]:
-        session, _, headers = await self._session(
-            request, session_id, access, limiter, settings, find, write=False
-        )
+        session, _, headers, _ = await self._session(request, session_id, access, settings, find, write=False)
         page = await list_messages(session, page_of(limit, offset))
         body = ListOut([ChatMessageOut.of(m) for m in page.items], page.total, page.limit, page.offset)
         return Response(body, headers=headers)
@@ -338,14 +334,11 @@ class WidgetController(Controller):
         request: Request[Any, Any, Any],
         session_id: FromPath[UUID],
         access: FromDishka[WidgetAccess],
-        limiter: FromDishka[RateLimiter],
         settings: FromDishka[Settings],
         find: FromDishka[FindSession],
         close: FromDishka[CustomerCloses],
     ) -> Response[ClosedOut]:
-        session, _, headers = await self._session(
-            request, session_id, access, limiter, settings, find, write=True
-        )
+        session, _, headers, _ = await self._session(request, session_id, access, settings, find, write=True)
         closed = await close(session)
         return Response(
             ClosedOut(closed.id, "closed" if closed.status.value == "closed" else "open"), headers=headers
@@ -379,14 +372,13 @@ class WidgetController(Controller):
         request: Request[Any, Any, Any],
         session_id: FromPath[UUID],
         access: FromDishka[WidgetAccess],
-        limiter: FromDishka[RateLimiter],
         settings: FromDishka[Settings],
         find: FromDishka[FindSession],
         request_handover: FromDishka[RequestHandover],
         data: Annotated[HandoverRequestIn | None, Body()] = None,
     ) -> Response[HandoverModeOut]:
-        session, config, headers = await self._session(
-            request, session_id, access, limiter, settings, find, write=True
+        session, config, headers, _ = await self._session(
+            request, session_id, access, settings, find, write=True
         )
         updated = await request_handover(session, config, data.reason if data else None)
         return Response(HandoverModeOut(updated.id, updated.mode.value), headers=headers)
@@ -398,16 +390,13 @@ class WidgetController(Controller):
         request: Request[Any, Any, Any],
         session_id: FromPath[UUID],
         access: FromDishka[WidgetAccess],
-        limiter: FromDishka[RateLimiter],
         settings: FromDishka[Settings],
         find: FromDishka[FindSession],
         events: FromDishka[ConversationEvents],
         in_flight: FromDishka[RepliesInFlight],
         uow: FromDishka[UnitOfWork],
     ) -> Stream:
-        session, _, headers = await self._session(
-            request, session_id, access, limiter, settings, find, write=False
-        )
+        session, _, headers, _ = await self._session(request, session_id, access, settings, find, write=False)
         await uow.rollback()  # hand the database connection back: the stream may stay open for hours
         subscription = await events.subscribe(CUSTOMER, session.id)
         if session.status.value == "closed":

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kalamna.adapters.postgres.models import ChatFeedbackRow, ChatMessageRow, ChatSessionRow
@@ -40,7 +40,37 @@ def _session(row: ChatSessionRow) -> ChatSession:
     )
 
 
-def _message(row: ChatMessageRow) -> ChatMessage:
+# Plain Core statements on the per-message path: the ORM's identity map and unit of work buy nothing
+# there (every row is read or written once), and cost several times the driver's own work.
+_SESSIONS: Table = ChatSessionRow.__table__  # type: ignore[assignment]
+_MESSAGES: Table = ChatMessageRow.__table__  # type: ignore[assignment]
+_S = _SESSIONS.c
+_M = _MESSAGES.c
+_SESSION_COLUMNS = [c for c in _S if c.key not in ("last_message_at", "staff_notified_at")]
+_MESSAGE_COLUMNS = [c for c in _M if c.key not in ("search_text", "search_vector")]
+
+
+def session_of(row: Any) -> ChatSession:
+    """A chat session from a Core row of ``chat_sessions`` (the column is named ``metadata``)."""
+    return ChatSession(
+        id=row.id,
+        organization_id=row.organization_id,
+        token_hash=row.token_hash,
+        status=SessionStatus(row.status),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        visitor=dict(row.visitor or {}),
+        metadata=dict(row.metadata or {}),
+        closed_at=row.closed_at,
+        mode=ConversationMode(row.mode),
+        assigned_to=row.assigned_to,
+        handover_reason=row.handover_reason,
+        waiting_since=row.waiting_since,
+        fallbacks_in_row=row.fallbacks_in_row,
+    )
+
+
+def _message(row: Any) -> ChatMessage:
     return ChatMessage(
         id=row.id,
         session_id=row.session_id,
@@ -86,18 +116,13 @@ class SqlaChatRepository:
         await self._session.flush()
 
     async def get_session(
-        self, organization_id: UUID, session_id: UUID, token_hash: str
+        self, organization_id: UUID, session_id: UUID, token_hash: str, *, lock: bool = False
     ) -> ChatSession | None:
-        row = await self._session.scalar(
-            select(ChatSessionRow)
-            .where(
-                ChatSessionRow.organization_id == organization_id,
-                ChatSessionRow.id == session_id,
-                ChatSessionRow.token_hash == token_hash,
-            )
-            .execution_options(populate_existing=True)
+        query = select(*_SESSION_COLUMNS).where(
+            _S.organization_id == organization_id, _S.id == session_id, _S.token_hash == token_hash
         )
-        return _session(row) if row else None
+        row = (await self._session.execute(query.with_for_update() if lock else query)).first()
+        return session_of(row._mapping) if row else None
 
     async def get_session_by_token(self, session_id: UUID, token_hash: str) -> ChatSession | None:
         row = await self._session.scalar(
@@ -108,22 +133,28 @@ class SqlaChatRepository:
         return _session(row) if row else None
 
     async def save_session(self, session: ChatSession) -> None:
-        row = await self._session.get(ChatSessionRow, session.id)
-        if row is None:
+        result = await self._session.execute(
+            update(_SESSIONS)
+            .where(_S.id == session.id)
+            .values(
+                status=session.status.value,
+                closed_at=session.closed_at,
+                updated_at=session.updated_at,
+                mode=session.mode.value,
+                assigned_to=session.assigned_to,
+                handover_reason=session.handover_reason,
+                waiting_since=session.waiting_since,
+                fallbacks_in_row=session.fallbacks_in_row,
+            )
+        )
+        if result.rowcount == 0:  # type: ignore[attr-defined]
             raise LookupError(session.id)
-        row.status = session.status.value
-        row.closed_at = session.closed_at
-        row.updated_at = session.updated_at
-        row.mode = session.mode.value
-        row.assigned_to = session.assigned_to
-        row.handover_reason = session.handover_reason
-        row.waiting_since = session.waiting_since
-        row.fallbacks_in_row = session.fallbacks_in_row
-        await self._session.flush()
 
     async def add_message(self, message: ChatMessage) -> None:
-        self._session.add(
-            ChatMessageRow(
+        """The message and its session's ``last_message_at``, in one statement."""
+        added = (
+            insert(_MESSAGES)
+            .values(
                 id=message.id,
                 organization_id=message.organization_id,
                 session_id=message.session_id,
@@ -143,12 +174,17 @@ class SqlaChatRepository:
                 author_name=message.author_name,
                 search_text=normalize_for_search(message.content),
             )
+            .returning(_M.session_id)
+            .cte("added")
         )
-        await self._session.flush()
         await self._session.execute(
-            update(ChatSessionRow)
-            .where(ChatSessionRow.id == message.session_id)
-            .values(last_message_at=func.greatest(ChatSessionRow.last_message_at, message.created_at))
+            update(_SESSIONS)
+            .where(_S.id == select(added.c.session_id).scalar_subquery())
+            .values(
+                last_message_at=func.greatest(_S.last_message_at, message.created_at),
+                updated_at=func.greatest(_S.updated_at, message.created_at),
+            )
+            .add_cte(added)
         )
 
     async def messages(self, organization_id: UUID, session_id: UUID, page: PageRequest) -> Page[ChatMessage]:
@@ -164,13 +200,13 @@ class SqlaChatRepository:
         return Page([_message(r) for r in rows], int(total or 0), page.limit, page.offset)
 
     async def recent_messages(self, organization_id: UUID, session_id: UUID, limit: int) -> list[ChatMessage]:
-        rows = await self._session.scalars(
-            select(ChatMessageRow)
-            .where(ChatMessageRow.organization_id == organization_id, ChatMessageRow.session_id == session_id)
-            .order_by(ChatMessageRow.created_at.desc(), ChatMessageRow.id.desc())
+        rows = await self._session.execute(
+            select(*_MESSAGE_COLUMNS)
+            .where(_M.organization_id == organization_id, _M.session_id == session_id)
+            .order_by(_M.created_at.desc(), _M.id.desc())
             .limit(limit)
         )
-        return [_message(r) for r in reversed(list(rows))]
+        return [_message(r) for r in reversed(rows.all())]
 
     async def message_in_session(self, organization_id: UUID, session_id: UUID, message_id: UUID) -> bool:
         found = await self._session.scalar(

@@ -19,7 +19,13 @@ from kalamna.adapters.postgres.models import (
     ChatSessionRow,
     EmployeeRow,
 )
-from kalamna.adapters.postgres.repositories.chat import SqlaChatRepository, _session
+from kalamna.adapters.postgres.repositories.chat import (
+    _S,
+    _SESSION_COLUMNS,
+    SqlaChatRepository,
+    _session,
+    session_of,
+)
 from kalamna.adapters.postgres.repositories.identity import SqlaEmployeeRepository
 from kalamna.adapters.postgres.unit_of_work import SqlaUnitOfWork
 from kalamna.domain.chat import ChatSession
@@ -103,13 +109,14 @@ class SqlaConversationRepository:
         self._session = session
 
     async def lock(self, organization_id: UUID, session_id: UUID) -> ChatSession | None:
-        row = await self._session.scalar(
-            select(ChatSessionRow)
-            .where(ChatSessionRow.organization_id == organization_id, ChatSessionRow.id == session_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        return _session(row) if row else None
+        row = (
+            await self._session.execute(
+                select(*_SESSION_COLUMNS)
+                .where(_S.organization_id == organization_id, _S.id == session_id)
+                .with_for_update()
+            )
+        ).first()
+        return session_of(row._mapping) if row else None
 
     async def view(self, organization_id: UUID, session_id: UUID) -> ConversationView | None:
         row = (
