@@ -2,7 +2,11 @@
 → PostgreSQL index) through the same use cases as the ingestion job, on a generated multi-page PDF and
 a long plain text.
 
-Run: `uv run python -m bench.ingest [--pages 20] [--text-tokens 12000]`.
+Run: `uv run python -m bench.ingest [--pages 20] [--text-tokens 12000]`: per document, its tokens (cl100k
+tokens of the extracted text), wall seconds and CPU seconds (this process + the extraction child +
+PostgreSQL) from the first stage to `ready`, and the CPU of each stage.
+
+`--chunkings 400/60,200/30` compares the engine's CPU per document token for chunkings (one thread).
 
 `--engine-only` skips PostgreSQL and the extraction: it chunks the plain text like the pipeline does
 and compares, in interleaved rounds (A/B/A/B, same conditions), the embedder as it was (one engine
@@ -405,6 +409,42 @@ async def run_engine_only(text_tokens: int, seed: int, rounds: int) -> None:
     print(f"load average at end {os.getloadavg()[0]:.1f}")
 
 
+def run_chunkings(text_tokens: int, seed: int, rounds: int, chunkings: list[tuple[int, int]]) -> None:
+    """Engine CPU per document token for each chunking: one engine thread of one OpenMP thread, the
+    same text, interleaved rounds. CPU time of that thread, so other load on the machine counts less."""
+    from kalamna.adapters.ai.offline_embedder import _loaded_model, _single_openmp_thread
+
+    counter = TiktokenCounter()
+    text = long_text(random.Random(seed), text_tokens, counter)
+    source = counter.count(text)
+    with ThreadPoolExecutor(1, initializer=_single_openmp_thread) as engine:
+        model = engine.submit(_loaded_model).result()
+        prepared = {}
+        for target, overlap in chunkings:
+            texts = [c.content for c in TokenChunker(target, overlap, counter).chunk("notes.txt", text)]
+            prepared[(target, overlap)] = (texts, sum(model.token_count(t, False) for t in texts))
+
+        def embed(texts: list[str]) -> float:
+            started = time.thread_time()
+            for start in range(0, len(texts), 4):
+                model.passage(texts[start : start + 4])
+            return time.thread_time() - started
+
+        cpu: dict[tuple[int, int], list[float]] = {key: [] for key in prepared}
+        print(f"{source} cl100k tokens of text; load average at start {os.getloadavg()[0]:.1f}")
+        for _ in range(rounds):
+            for key, (texts, _) in prepared.items():
+                cpu[key].append(engine.submit(embed, texts).result())
+    print(f"{'chunking':<10}{'chunks':>7}{'e5 tok/chunk':>13}{'e5 tok/CPU-s':>13}{'doc tok/CPU-s':>14}")
+    for (target, overlap), (texts, e5_tokens) in prepared.items():
+        best = min(cpu[(target, overlap)])  # the round least disturbed by other load
+        print(
+            f"{target}/{overlap:<6}{len(texts):>7}{e5_tokens / len(texts):>13.0f}{e5_tokens / best:>13.0f}"
+            f"{source / best:>14.0f}"
+        )
+    print(f"best of {rounds} rounds per chunking; load average at end {os.getloadavg()[0]:.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -414,8 +454,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--engine-only", action="store_true", help="embedder before/after, no database")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of --engine-only")
+    parser.add_argument(
+        "--chunkings", help="engine CPU per document token for these chunkings, e.g. 400/60,200/30"
+    )
     args = parser.parse_args()
-    if args.engine_only:
+    if args.chunkings:
+        pairs = [tuple(int(x) for x in item.split("/")) for item in args.chunkings.split(",")]
+        run_chunkings(args.text_tokens, args.seed, args.rounds, pairs)  # type: ignore[arg-type]
+    elif args.engine_only:
         asyncio.run(run_engine_only(args.text_tokens, args.seed, args.rounds))
     else:
         asyncio.run(run(args.pages, args.text_tokens, args.seed))

@@ -103,9 +103,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     queue_name: str = "kalamna"
 
     # Knowledge processing
-    # 200/30 (was 400/60): ~28 % less embedding CPU per document token, long-document retrieval
+    # 300/30 (was 400/60): ~16 % less embedding CPU per document token, long-document retrieval
     # as good or better (tests/quality/test_long_document_retrieval.py; docs/knowledge.md).
-    chunk_target_tokens: int = 200
+    chunk_target_tokens: int = 300
     chunk_overlap_tokens: int = 30
     extraction_timeout_s: float = 30.0
     extraction_memory_mb: int = 1024
