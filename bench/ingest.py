@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID
 
+import msgspec
 from dishka import AsyncContainer
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.unit.knowledge.test_extraction import text_pdf
@@ -249,7 +250,7 @@ STAGES = (
 )
 
 
-async def run(pages: int, text_tokens: int, seed: int) -> None:
+async def run(pages: int, text_tokens: int, seed: int, chunking: tuple[int, int] | None = None) -> None:
     rng = random.Random(seed)
     counter = TiktokenCounter()
     root = Path(tempfile.mkdtemp(prefix="klm-bingest-"))
@@ -283,6 +284,10 @@ async def run(pages: int, text_tokens: int, seed: int) -> None:
             jwt_secret="bench-" + "x" * 40,
             internal_token="bench-" + "y" * 40,
         )
+        if chunking is not None:
+            settings = msgspec.structs.replace(
+                settings, chunk_target_tokens=chunking[0], chunk_overlap_tokens=chunking[1]
+            )
         container = make_container(settings)
         try:
             embedder = await container.get(Embedder)
@@ -454,6 +459,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--engine-only", action="store_true", help="embedder before/after, no database")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of --engine-only")
+    parser.add_argument("--chunking", help="pipeline with this chunking instead of the default, e.g. 400/60")
     parser.add_argument(
         "--chunkings", help="engine CPU per document token for these chunkings, e.g. 400/60,200/30"
     )
@@ -464,7 +470,8 @@ def main() -> None:
     elif args.engine_only:
         asyncio.run(run_engine_only(args.text_tokens, args.seed, args.rounds))
     else:
-        asyncio.run(run(args.pages, args.text_tokens, args.seed))
+        chunking = tuple(int(x) for x in args.chunking.split("/")) if args.chunking else None
+        asyncio.run(run(args.pages, args.text_tokens, args.seed, chunking))  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":

@@ -12,9 +12,10 @@ OpenMP thread each (``omp_set_num_threads`` is per calling thread), each thread 
 batches: no barriers, no spinning, and the cores stay busy. Queries have their own engine thread,
 also of one OpenMP thread, so a question never queues behind an ingestion batch. (With the default
 team of two, a question cost 175 ms of CPU and 270-400 ms wall at load 8-10, the idle team thread
-spinning at every barrier, against 18-24 ms of CPU and 24-37 ms wall with one thread.) The engine keeps no mutable state between calls (the model is a
-read-only memory map; each call allocates its own buffers), so concurrent calls are safe; a
-text's vector does not depend on the other texts of its batch, nor on the thread count.
+spinning at every barrier, against 18-24 ms of CPU and 24-37 ms wall with one thread.) The
+engine keeps no mutable state between calls (the model is a read-only memory map; each call
+allocates its own buffers), so concurrent calls are safe; a text's vector does not depend on the
+other texts of its batch, nor on the thread count.
 
 The event loop never runs a forward pass: every engine call goes through an executor.
 """
