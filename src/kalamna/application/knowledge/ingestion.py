@@ -32,7 +32,7 @@ from kalamna.ports.security import Clock
 from kalamna.ports.webhooks import WebhookEvents
 
 log = logging.getLogger("kalamna.knowledge")
-EMBED_BATCH = 32
+EMBED_BATCH = 64  # texts per embedder call; progress (and the job heartbeat) after each
 Progress = Callable[[float], Awaitable[None]]
 
 
