@@ -13,6 +13,7 @@ NOTIFY_WAITING_STAFF: Final = "notify_waiting_staff"
 INGEST_ENTRY: Final = "ingest_entry"
 RECONCILE_INGESTION: Final = "reconcile_ingestion"
 DELIVER_WEBHOOK: Final = "deliver_webhook"
+TENANT_VECTOR_INDEXES: Final = "tenant_vector_indexes"
 
 TASK_NAMES: Final = frozenset(
     {
@@ -24,6 +25,7 @@ TASK_NAMES: Final = frozenset(
         INGEST_ENTRY,
         RECONCILE_INGESTION,
         DELIVER_WEBHOOK,
+        TENANT_VECTOR_INDEXES,
     }
 )
 

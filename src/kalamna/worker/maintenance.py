@@ -21,7 +21,7 @@ from kalamna.adapters.queue.saq_queue import TASK_OPTIONS
 from kalamna.application.knowledge.reconcile import ReconcileIngestion
 from kalamna.config import Settings
 from kalamna.ports.ai import Embedder
-from kalamna.ports.jobs import RECONCILE_INGESTION
+from kalamna.ports.jobs import RECONCILE_INGESTION, TENANT_VECTOR_INDEXES
 
 log = logging.getLogger("kalamna.worker")
 RECONCILE_CRON = "*/5 * * * *"
@@ -72,6 +72,6 @@ async def tenant_vector_indexes(ctx: Context) -> dict[str, int]:
 MAINTENANCE_TASKS: list[Any] = [reconcile_ingestion, tenant_vector_indexes]
 CRON_JOBS: list[CronJob[Any]] = [
     CronJob(reconcile_ingestion, cron=RECONCILE_CRON, **TASK_OPTIONS[RECONCILE_INGESTION]),
-    # A large tenant's build takes minutes; overlapping runs skip (advisory lock), never queue.
-    CronJob(tenant_vector_indexes, cron=TENANT_INDEX_CRON, timeout=6 * 3600, retries=1, ttl=600),
+    # Overlapping runs skip (advisory lock), never queue.
+    CronJob(tenant_vector_indexes, cron=TENANT_INDEX_CRON, **TASK_OPTIONS[TENANT_VECTOR_INDEXES]),
 ]
