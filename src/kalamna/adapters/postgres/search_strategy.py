@@ -18,8 +18,9 @@ p95 of 86 ms for 1k–10k-chunk tenants; recall@10 of HNSW was 1.0 in every clas
 exact scan stays near 20 ms on an idle machine. A larger ``ef_search`` for mid-size tenants is the
 lever to use if a larger corpus shows their recall below 0.95 (it did at 100k with one tenant holding
 half the table: 0.949). At 1M chunks (docs/knowledge.md) HNSW under a tenant filter loses recall
-(0.83–0.90) and time (~1 s for tenants of 0.01–1 % of the table): the next lever is a partial index per
-large tenant, not a larger ``ef_search``.
+(0.83–0.90) and time (~1 s for tenants of 0.01–1 % of the table): hence a partial index per large
+tenant (``tenant_indexes``; :class:`TenantIndexes` says which tenants have one, and their search uses
+:data:`OWN_INDEX` with the literal predicate of :func:`tenant_index_predicate`).
 
 :func:`plan_for` picks the plan from the tenant's chunk count and the table's; :class:`TenantSizes`
 caches counts per process (a tenant's size changes slowly; a stale count only costs speed or a little
