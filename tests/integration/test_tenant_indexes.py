@@ -213,3 +213,46 @@ async def test_deleting_the_organization_drops_its_index(services, engine) -> No
 
     assert (report.built, report.dropped) == ([], [tenant_index_name(big, MODEL, DIM)])
     assert list(await tenant_indexes(engine)) == [tenant_index_name(kept, MODEL, DIM)]
+
+
+async def test_the_worker_maintenance_task_builds_with_the_configured_model_and_threshold(
+    services, settings, clean_state
+) -> None:  # type: ignore[no-untyped-def]
+    import msgspec
+    from pgvector.asyncpg import register_vector
+
+    from kalamna.di import make_container
+    from kalamna.ports.ai import Embedder
+    from kalamna.worker.maintenance import tenant_vector_indexes
+
+    container = make_container(msgspec.structs.replace(settings, knowledge_tenant_index_min_chunks=20))
+    try:
+        embedder = await container.get(Embedder)
+        model, dims = embedder.model, embedder.dimensions
+        big, _, _ = await add_tenant(dsn_of(services), texts(1), seed=1)
+        conn = await asyncpg.connect(dsn_of(services))
+        try:
+            await register_vector(conn)
+            entry = await conn.fetchval("SELECT id FROM knowledge_entries WHERE organization_id = $1", big)
+            vectors = np.random.default_rng(2).standard_normal((21, dims)).astype(np.float32)
+            await conn.executemany(
+                "INSERT INTO knowledge_chunks (id, organization_id, entry_id, position, content, token_count, "
+                "search_text, embedding, embedding_model, created_at, updated_at) "
+                "VALUES ($1, $2, $3, $4, 'c', 1, 'c', $5, $6, now(), now())",
+                [(uuid.uuid4(), big, entry, i + 1, vectors[i], model) for i in range(21)],
+            )
+        finally:
+            await conn.close()
+
+        assert await tenant_vector_indexes({"container": container}) == {"built": 1, "dropped": 0}
+        assert await tenant_vector_indexes({"container": container}) == {"built": 0, "dropped": 0}
+        engine = create_async_engine(services.database_url)
+        try:
+            assert list(await tenant_indexes(engine)) == [tenant_index_name(big, model, dims)]
+            async with engine.connect() as c:
+                auto = await c.execution_options(isolation_level="AUTOCOMMIT")
+                await auto.execute(text(f"DROP INDEX {tenant_index_name(big, model, dims)}"))
+        finally:
+            await engine.dispose()
+    finally:
+        await container.close()
