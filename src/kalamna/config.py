@@ -135,6 +135,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     openai_base_url: str | None = None
     chat_model: str = "gpt-4o-mini"
     embedding_model: str = "text-embedding-3-small"
+    # Tenants with more chunks than this get a partial HNSW index of their own (worker maintenance;
+    # docs/knowledge.md). 0: none are built.
+    knowledge_tenant_index_min_chunks: int = 1000
 
     # Webhooks. Private targets (loopback, RFC 1918, link-local, ...): unset = allowed only under
     # env=development. The encryption key protects signing secrets at rest (unset: derived from
@@ -176,6 +179,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             problems.append(f"{ENV_PREFIX}JWT_PRIVATE_KEY_FILE: required for {self.jwt_algorithm}")
         if self.database_pool_size < 1:
             problems.append(f"{ENV_PREFIX}DATABASE_POOL_SIZE: must be at least 1")
+        if self.knowledge_tenant_index_min_chunks < 0:
+            problems.append(f"{ENV_PREFIX}KNOWLEDGE_TENANT_INDEX_MIN_CHUNKS: must be 0 (off) or more")
         if self.worker_concurrency < 1:
             problems.append(f"{ENV_PREFIX}WORKER_CONCURRENCY: must be at least 1")
         if self.database_url is not None and not self.database_url.startswith("postgresql"):

@@ -14,6 +14,7 @@ INGEST_ENTRY: Final = "ingest_entry"
 RECONCILE_INGESTION: Final = "reconcile_ingestion"
 DELIVER_WEBHOOK: Final = "deliver_webhook"
 REQUEUE_WEBHOOK_DELIVERIES: Final = "requeue_webhook_deliveries"
+TENANT_VECTOR_INDEXES: Final = "tenant_vector_indexes"
 
 TASK_NAMES: Final = frozenset(
     {
@@ -26,6 +27,7 @@ TASK_NAMES: Final = frozenset(
         RECONCILE_INGESTION,
         DELIVER_WEBHOOK,
         REQUEUE_WEBHOOK_DELIVERIES,
+        TENANT_VECTOR_INDEXES,
     }
 )
 

@@ -27,7 +27,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from kalamna.adapters.postgres.models import KnowledgeChunkRow, KnowledgeEntryRow
-from kalamna.adapters.postgres.search_strategy import TENANT_SIZES, TenantSizes, plan_for
+from kalamna.adapters.postgres.search_strategy import (
+    OWN_INDEX,
+    TENANT_INDEXES,
+    TENANT_SIZES,
+    TenantIndexes,
+    TenantSizes,
+    plan_for,
+    tenant_index_predicate,
+)
 from kalamna.adapters.postgres.term_stats import MIN_CHUNKS, TERM_SHARES, TermShares
 from kalamna.domain.ids import new_id
 from kalamna.domain.knowledge import IndexedChunk, KnowledgeEntry, SearchHit
@@ -41,6 +49,8 @@ FTS_SCORED = 200
 # The pre-filter is built to keep about this many rows (term_stats estimates; see selective_prefilter).
 FTS_TARGET = 50
 EF_SEARCH = 100
+# The HNSW build options of the global index and of every per-tenant one (tenant_indexes).
+HNSW_OPTIONS = "m = 16, ef_construction = 64"
 
 
 def vector_index_name(model: str, dimensions: int) -> str:
@@ -54,7 +64,7 @@ async def ensure_vector_index(engine: AsyncEngine, model: str, dimensions: int) 
     statement = (
         f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON knowledge_chunks "
         f"USING hnsw ((embedding::vector({int(dimensions)})) vector_cosine_ops) "
-        f"WITH (m = 16, ef_construction = 64) WHERE embedding_model = '{literal}'"
+        f"WITH ({HNSW_OPTIONS}) WHERE embedding_model = '{literal}'"
     )
     async with engine.connect() as conn:
         autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
@@ -86,11 +96,13 @@ class PgChunkIndex:
         dimensions: int,
         sizes: TenantSizes = TENANT_SIZES,
         terms: TermShares = TERM_SHARES,
+        indexes: TenantIndexes = TENANT_INDEXES,
     ) -> None:
         self._session = session
         self._dimensions = int(dimensions)
         self._sizes = sizes
         self._terms = terms
+        self._indexes = indexes
 
     async def replace(self, entry: KnowledgeEntry, chunks: Sequence[IndexedChunk]) -> None:
         await self._session.execute(delete(KnowledgeChunkRow).where(KnowledgeChunkRow.entry_id == entry.id))
@@ -163,7 +175,14 @@ class PgChunkIndex:
         # that cannot know the tenant's size (measured: a 50k-chunk tenant then got the b-tree + exact
         # sort, ~8x slower than HNSW). Custom plans keep the choice per tenant.
         tenant_chunks = await self._sizes.count(self._session, organization_id, model)
-        plan = plan_for(tenant_chunks, await self._sizes.total(self._session))
+        # A tenant with an index of its own (tenant_indexes): the WHERE as literals equal to the index
+        # predicate (a bound parameter never matches a partial index), ordered by distance.
+        vec_where = "c.organization_id = :org AND c.embedding_model = :model"
+        if await self._indexes.has(self._session, organization_id, model, d):
+            plan = OWN_INDEX
+            vec_where = tenant_index_predicate(organization_id, model, alias="c")
+        else:
+            plan = plan_for(tenant_chunks, await self._sizes.total(self._session))
         await self._session.execute(text(plan.settings_sql()))
         params: dict[str, object] = {}
         if query is not None:
@@ -209,7 +228,7 @@ class PgChunkIndex:
             WITH vec AS (
                 SELECT c.id, 1 - ((c.embedding::vector({d})) <=> CAST(:qvec AS vector({d}))) AS sim
                 FROM knowledge_chunks c
-                WHERE c.organization_id = :org AND c.embedding_model = :model
+                WHERE {vec_where}
                 ORDER BY {plan.order_by(f"(c.embedding::vector({d})) <=> CAST(:qvec AS vector({d}))")}
                 LIMIT {CANDIDATES}
             ),

@@ -18,8 +18,9 @@ p95 of 86 ms for 1k–10k-chunk tenants; recall@10 of HNSW was 1.0 in every clas
 exact scan stays near 20 ms on an idle machine. A larger ``ef_search`` for mid-size tenants is the
 lever to use if a larger corpus shows their recall below 0.95 (it did at 100k with one tenant holding
 half the table: 0.949). At 1M chunks (docs/knowledge.md) HNSW under a tenant filter loses recall
-(0.83–0.90) and time (~1 s for tenants of 0.01–1 % of the table): the next lever is a partial index per
-large tenant, not a larger ``ef_search``.
+(0.83–0.90) and time (~1 s for tenants of 0.01–1 % of the table): hence a partial index per large
+tenant (``tenant_indexes``; :class:`TenantIndexes` says which tenants have one, and their search uses
+:data:`OWN_INDEX` with the literal predicate of :func:`tenant_index_predicate`).
 
 :func:`plan_for` picks the plan from the tenant's chunk count and the table's; :class:`TenantSizes`
 caches counts per process (a tenant's size changes slowly; a stale count only costs speed or a little
@@ -29,6 +30,7 @@ production query and exact search, which is how the thresholds below were chosen
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 from uuid import UUID
@@ -67,6 +69,57 @@ class VectorPlan:
 
 EXACT = VectorPlan("exact", exact=True)
 HNSW = VectorPlan("hnsw ef=100", exact=False, ef_search=100)
+
+
+# A tenant with a partial HNSW index of its own (``tenant_indexes``): no tenant filter inside the graph.
+OWN_INDEX = VectorPlan("own index", exact=False, ef_search=100)
+TENANT_INDEX_PREFIX = "ix_chunks_hnsw_org_"
+
+
+def tenant_index_name(organization_id: UUID, model: str, dimensions: int) -> str:
+    """``ix_chunks_hnsw_org_<org hex>_<8 hex of model:dimensions>`` (60 characters; PostgreSQL keeps 63)."""
+    suffix = hashlib.sha1(f"{model}:{int(dimensions)}".encode()).hexdigest()[:8]  # noqa: S324
+    return f"{TENANT_INDEX_PREFIX}{UUID(str(organization_id)).hex}_{suffix}"
+
+
+def tenant_index_predicate(organization_id: UUID, model: str, alias: str = "") -> str:
+    """The partial index's predicate, and the WHERE of a search that must match it: literals (the planner
+    matches a partial index only against constants), the organization id re-validated as a UUID."""
+    literal = model.replace("'", "''")
+    column = f"{alias}." if alias else ""
+    org = UUID(str(organization_id))
+    return f"{column}organization_id = '{org}' AND {column}embedding_model = '{literal}'"
+
+
+class TenantIndexes:
+    """Per-process cache of the names of the *valid* per-tenant indexes (``pg_index.indisvalid``),
+    refreshed after ``ttl_s``. A stale answer costs speed only: the search's WHERE is the same rows."""
+
+    def __init__(self, ttl_s: float = 60.0) -> None:
+        self._ttl_s = ttl_s
+        self._names: tuple[float, frozenset[str]] | None = None
+
+    async def names(self, session: AsyncSession) -> frozenset[str]:
+        now = time.monotonic()
+        if self._names is not None and now - self._names[0] < self._ttl_s:
+            return self._names[1]
+        result = await session.execute(
+            text(
+                "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                "WHERE i.indrelid = 'knowledge_chunks'::regclass AND i.indisvalid AND i.indisready "
+                "AND starts_with(c.relname, :prefix)"
+            ),
+            {"prefix": TENANT_INDEX_PREFIX},
+        )
+        names = frozenset(str(name) for name in result.scalars())
+        self._names = (now, names)
+        return names
+
+    async def has(self, session: AsyncSession, organization_id: UUID, model: str, dimensions: int) -> bool:
+        return tenant_index_name(organization_id, model, dimensions) in await self.names(session)
+
+    def forget(self) -> None:
+        self._names = None
 
 
 def plan_for(tenant_chunks: int, table_chunks: int | None = None) -> VectorPlan:
@@ -131,3 +184,4 @@ class TenantSizes:
 # The process-wide cache ``PgChunkIndex`` uses unless given another (keyed by organization and model:
 # it holds only counts, never tenant data).
 TENANT_SIZES = TenantSizes()
+TENANT_INDEXES = TenantIndexes()

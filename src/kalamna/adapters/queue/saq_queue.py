@@ -66,6 +66,9 @@ TASK_OPTIONS: dict[str, dict[str, Any]] = {
     jobs.RECONCILE_INGESTION: {"timeout": 300, "retries": 1, "ttl": 600},
     # The minute cron job that re-queues mails whose job was lost (worker/runner.py).
     jobs.REQUEUE_UNSENT_MAIL: {"timeout": 60},
+    # Per-tenant vector index builds (worker/maintenance.py): a large tenant's build takes minutes;
+    # a retry after an infrastructure error rebuilds what was left INVALID.
+    jobs.TENANT_VECTOR_INDEXES: {"timeout": 6 * 3600, "retries": 1, "ttl": 600},
 }
 DEFAULT_OPTIONS: dict[str, Any] = {"timeout": 60, "retries": 3, "retry_delay": 1.0, "retry_backoff": True}
 
