@@ -22,6 +22,13 @@ import pytest
 
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
+# The offline embedder's query calls use the default OpenMP team, whose idle threads spin at every
+# barrier. With pytest-xdist there is a process per core, so a spinning thread always steals a core
+# from another worker (or PostgreSQL): 182 queries took 36 s of CPU instead of 3.5 s. Idle threads
+# sleep instead (the team size, which tests/unit/knowledge/test_offline_embedder.py checks, is kept).
+# Read when the OpenMP runtime loads (first use of the model), and inherited by every subprocess.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 # argon2id at OWASP's cost takes ~50 ms of CPU per hash or verification; tests hash thousands of
 # times. Every container the tests build (``make_container`` and ``web_container`` alike) gets this
 # cheap hasher instead; ``tests/unit/test_password_hashing.py`` checks that production does not.

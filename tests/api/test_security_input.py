@@ -65,6 +65,21 @@ async def test_control_characters_in_query_strings_are_422(client: AsyncTestClie
     _assert_control_refused(response, "status")
 
 
+async def test_a_repeated_query_parameter_is_422_naming_it(client: AsyncTestClient, world: World) -> None:
+    response = await client.get(
+        f"/api/v1/orgs/{world.org}/conversations/export?to=2026-01-01&to=", headers=world.owner.auth
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "validation_error"
+    assert response.json()["extra"]["fields"] == [
+        {"key": "to", "source": "query", "message": "A query parameter may be given only once."}
+    ]
+    response = await client.get(
+        f"/api/v1/orgs/{world.org}/conversations/export?to=", headers=world.owner.auth
+    )
+    assert response.status_code == 200, response.text  # given once, the same parameter is fine
+
+
 async def test_control_characters_in_multipart_fields_are_422_and_leave_no_file(
     client: AsyncTestClient,
     world: World,

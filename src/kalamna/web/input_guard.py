@@ -5,6 +5,9 @@
   outright. Every JSON body (keys and string values, at any depth), every query-string parameter
   and every multipart text field (``check_text_fields``) is checked here; a hit is
   ``422 validation_error`` naming the field.
+- **Repeated query parameters.** No operation takes a list in its query string, so a parameter given
+  twice (``?to=a&to=b``) is ``422 validation_error`` naming it, rather than one of the values being
+  picked silently (found by the fuzzing gate).
 - **Nesting.** JSON nested deeper than ``MAX_DEPTH`` is ``400 bad_request`` (a 100,000-deep array
   used to overflow the decoder's recursion and answer 500).
 - **Paths.** Repeated slashes are collapsed (``//api/v1/chat`` → ``/api/v1/chat``) before routing,
@@ -14,6 +17,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
@@ -27,6 +31,7 @@ MAX_INSPECTED_BYTES = 16 * 1024 * 1024
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _SLASHES = re.compile(r"/{2,}")
 CONTROL_MESSAGE = "Control characters (such as U+0000) are not allowed."
+REPEATED_MESSAGE = "A query parameter may be given only once."
 
 
 class InputRefused(Exception):
@@ -52,6 +57,14 @@ def check_text_fields(fields: Mapping[str, Any] | Iterable[tuple[str, Any]], sou
     ]
     if bad:
         raise InputRefused(422, "validation_error", CONTROL_MESSAGE, bad)
+
+
+def check_query_once(fields: list[tuple[str, str]]) -> None:
+    """Refuse a query string that names a parameter more than once."""
+    repeated = sorted(key for key, count in Counter(key for key, _ in fields).items() if count > 1)
+    if repeated:
+        bad = [{"key": key, "source": "query", "message": REPEATED_MESSAGE} for key in repeated]
+        raise InputRefused(422, "validation_error", REPEATED_MESSAGE, bad)
 
 
 def check_json(raw: bytes) -> None:
@@ -117,7 +130,9 @@ def input_guard_middleware(app: ASGIApp) -> ASGIApp:
         try:
             query = scope.get("query_string", b"").decode("latin-1")
             if query:
-                check_text_fields(parse_qsl(query, keep_blank_values=True), "query")
+                fields = parse_qsl(query, keep_blank_values=True)
+                check_text_fields(fields, "query")
+                check_query_once(fields)
             content_type = _header(scope, b"content-type").lower()
             if scope.get("method") in ("GET", "HEAD", "OPTIONS", "DELETE") or content_type.startswith(
                 ("multipart/", "application/x-www-form-urlencoded")
