@@ -22,22 +22,8 @@ from kalamna.domain.text import normalize_for_search
 
 
 def _session(row: ChatSessionRow) -> ChatSession:
-    return ChatSession(
-        id=row.id,
-        organization_id=row.organization_id,
-        token_hash=row.token_hash,
-        status=SessionStatus(row.status),
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        visitor=dict(row.visitor or {}),
-        metadata=dict(row.metadata_ or {}),
-        closed_at=row.closed_at,
-        mode=ConversationMode(row.mode),
-        assigned_to=row.assigned_to,
-        handover_reason=row.handover_reason,
-        waiting_since=row.waiting_since,
-        fallbacks_in_row=row.fallbacks_in_row,
-    )
+    """A chat session from an ORM row (its column ``metadata`` is the attribute ``metadata_``)."""
+    return _build_session(row, row.metadata_)
 
 
 # Plain Core statements on the per-message path: the ORM's identity map and unit of work buy nothing
@@ -52,6 +38,10 @@ _MESSAGE_COLUMNS = [c for c in _M if c.key not in ("search_text", "search_vector
 
 def session_of(row: Any) -> ChatSession:
     """A chat session from a Core row of ``chat_sessions`` (the column is named ``metadata``)."""
+    return _build_session(row, row.metadata)
+
+
+def _build_session(row: Any, metadata: dict[str, Any] | None) -> ChatSession:
     return ChatSession(
         id=row.id,
         organization_id=row.organization_id,
@@ -60,7 +50,7 @@ def session_of(row: Any) -> ChatSession:
         created_at=row.created_at,
         updated_at=row.updated_at,
         visitor=dict(row.visitor or {}),
-        metadata=dict(row.metadata or {}),
+        metadata=dict(metadata or {}),
         closed_at=row.closed_at,
         mode=ConversationMode(row.mode),
         assigned_to=row.assigned_to,
