@@ -32,7 +32,10 @@ DIM = 8
 MODEL = "plans-test"
 
 
-async def add_tenant(dsn: str, texts: list[str], seed: int) -> tuple[uuid.UUID, list[uuid.UUID], np.ndarray]:
+async def add_tenant(
+    dsn: str, texts: list[str], seed: int, model: str = MODEL
+) -> tuple[uuid.UUID, list[uuid.UUID], np.ndarray]:
+    """An organization with one entry and a chunk per text (random unit vectors of ``DIM``), analysed."""
     rng = np.random.default_rng(seed)
     vectors = rng.standard_normal((len(texts), DIM)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -56,7 +59,7 @@ async def add_tenant(dsn: str, texts: list[str], seed: int) -> tuple[uuid.UUID, 
         await conn.copy_records_to_table(
             "knowledge_chunks",
             records=[
-                (ids[i], org, entry, i, t, 1, t, vectors[i], MODEL, now, now) for i, t in enumerate(texts)
+                (ids[i], org, entry, i, t, 1, t, vectors[i], model, now, now) for i, t in enumerate(texts)
             ],
             columns=[
                 "id", "organization_id", "entry_id", "position", "content", "token_count", "search_text",

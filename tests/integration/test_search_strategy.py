@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 
-import asyncpg
 import numpy as np
 import pytest
-from pgvector.asyncpg import register_vector
 from pgvector.sqlalchemy import Vector
 from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -24,44 +21,14 @@ from kalamna.adapters.postgres.search_strategy import (
     VectorPlan,
     plan_for,
 )
+from tests.integration.test_hybrid_search_plans import DIM
+from tests.integration.test_hybrid_search_plans import add_tenant as add_chunks
 
-DIM = 8
 MODEL = "strategy-test"
 
 
 async def add_tenant(dsn: str, size: int, seed: int) -> tuple[uuid.UUID, dict[uuid.UUID, np.ndarray]]:
-    rng = np.random.default_rng(seed)
-    vectors = rng.standard_normal((size, DIM)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    org, entry, now = uuid.uuid4(), uuid.uuid4(), datetime.now(UTC)
-    conn = await asyncpg.connect(dsn)
-    try:
-        await register_vector(conn)
-        await conn.execute(
-            "INSERT INTO organizations (id, name, status, created_at, updated_at) VALUES ($1, 'o', 'active', $2, $2)",
-            org,
-            now,
-        )
-        await conn.execute(
-            "INSERT INTO knowledge_entries (id, organization_id, title, source_type, status, version, content, "
-            "chunk_count, token_count, created_at, updated_at) VALUES ($1, $2, 't', 'text', 'ready', 1, '', 0, 0, $3, $3)",
-            entry,
-            org,
-            now,
-        )
-        ids = [uuid.uuid4() for _ in range(size)]
-        await conn.copy_records_to_table(
-            "knowledge_chunks",
-            records=[
-                (ids[i], org, entry, i, "c", 1, "c", vectors[i], MODEL, now, now) for i in range(size)
-            ],
-            columns=[
-                "id", "organization_id", "entry_id", "position", "content", "token_count", "search_text",
-                "embedding", "embedding_model", "created_at", "updated_at",
-            ],
-        )  # fmt: skip
-    finally:
-        await conn.close()
+    org, ids, vectors = await add_chunks(dsn, ["c"] * size, seed, model=MODEL)
     return org, dict(zip(ids, vectors, strict=True))
 
 
