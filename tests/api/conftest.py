@@ -8,15 +8,17 @@ from uuid import UUID
 
 import pytest
 from dishka import AsyncContainer, Provider, Scope
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kalamna.adapters.memory.jobs import MemoryJobQueue
 from kalamna.adapters.postgres.mail_outbox import MailSealer, SqlaMailOutbox
+from kalamna.config import Settings
 from kalamna.domain.mail import EmailMessage
 from kalamna.ports.jobs import NOTIFY_WAITING_STAFF, REQUEST_PASSWORD_RESET, RESEND_VERIFICATION, JobQueue
 from kalamna.ports.mail import MailOutbox
-from kalamna.web.app import create_app, web_container
+from kalamna.web.app import bind_container, build_app, create_app, web_container
 from kalamna.worker.tasks import notify_waiting_staff, request_password_reset, resend_verification
 
 
@@ -77,9 +79,23 @@ def recording_jobs(jobs: MemoryJobQueue) -> Provider:
     return provider
 
 
+_APPS: dict[tuple[str, ...], Litestar] = {}
+
+
+def shared_app(settings: Settings) -> Litestar:
+    """One app per process and dashboard origins (the only setting ``build_app`` reads besides the
+    in-process worker's): building one costs ~50-100 ms of CPU, and the suite's tests use hundreds.
+    Each test binds its own container (settings, pools, caches) to it, as ``create_app`` does."""
+    key = tuple(settings.cors_allow_origins)
+    if key not in _APPS:
+        _APPS[key] = build_app(settings)
+    return _APPS[key]
+
+
 @pytest.fixture
 async def client(settings, clean_state, jobs) -> AsyncIterator[AsyncTestClient]:  # type: ignore[no-untyped-def]
-    app = create_app(settings, web_container(settings, recording_jobs(jobs)))
+    app = shared_app(settings)
+    bind_container(app, web_container(settings, recording_jobs(jobs)))
     async with AsyncTestClient(app) as test_client:
         yield test_client
 

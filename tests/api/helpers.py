@@ -157,19 +157,29 @@ def account_of(seeded: Seeded) -> Account:
     )
 
 
-async def seed(settings: Any, build: Callable[[Seeder], Awaitable[T]]) -> T:
-    """Run ``build`` with a seeder on the test database and commit (no HTTP, no emails)."""
+async def seed(source: Any, build: Callable[[Seeder], Awaitable[T]]) -> T:
+    """Run ``build`` with a seeder on the test database and commit (no HTTP, no emails).
+
+    ``source`` is the test client, whose app's container is used (its pools are open already), or
+    settings, for which a container is made and closed."""
+    if isinstance(source, AsyncTestClient):  # on the app's event loop, where its pools live
+        container = source.app.state.dishka_container
+        return await asyncio.to_thread(source.blocking_portal.call, _seed_in, container, build)
     from kalamna.di import make_container
 
-    container = make_container(settings)
+    container = make_container(source)
     try:
-        async with container() as scope:
-            seeder = Seeder(scope)
-            result = await build(seeder)
-            await seeder.commit()
-            return result
+        return await _seed_in(container, build)
     finally:
         await container.close()
+
+
+async def _seed_in(container: Any, build: Callable[[Seeder], Awaitable[T]]) -> T:
+    async with container() as scope:
+        seeder = Seeder(scope)
+        result = await build(seeder)
+        await seeder.commit()
+        return result
 
 
 async def build_world(client: AsyncTestClient, jobs: MemoryJobQueue, settings: Any) -> World:
@@ -185,7 +195,7 @@ async def build_world(client: AsyncTestClient, jobs: MemoryJobQueue, settings: A
         superuser = await seeder.employee(None, "root@kalamna.test", Role.SUPERUSER, "Platform administrator")
         return World(*(account_of(s) for s in (owner, staff, other_owner, superuser)))
 
-    return await seed(settings, build)
+    return await seed(client, build)
 
 
 async def wait_for_status(
@@ -263,4 +273,4 @@ async def live_account(client: AsyncTestClient, settings: Any, email: str, org: 
         organization = await seeder.organization(org)
         return account_of(await seeder.employee(organization, email, Role.OWNER, "Owner " + org))
 
-    return await seed(settings, build)
+    return await seed(client, build)

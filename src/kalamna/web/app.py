@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from dishka import AsyncContainer, Provider
-from dishka.integrations.litestar import LitestarProvider, setup_dishka
+from dishka.integrations.litestar import LitestarProvider, make_add_request_container_middleware
 from litestar import Litestar, Router
 from litestar.openapi import OpenAPIConfig
 from litestar.types import ControllerRouterHandler
@@ -90,9 +90,39 @@ def create_app(
     ``run_worker`` runs a SAQ worker inside the API process (``kalamna dev``); ``top_level_handlers``
     are served outside ``/api/v1`` (the ``/demo`` page of ``kalamna dev``).
     """
+    app = build_app(
+        settings,
+        extra_handlers=extra_handlers,
+        run_worker=run_worker,
+        top_level_handlers=top_level_handlers,
+    )
+    bind_container(app, container)
+    return app
+
+
+def bind_container(app: Litestar, container: AsyncContainer) -> None:
+    """Serve ``app`` from ``container``: every request scope, the lifespan and the queue UI read it
+    from ``app.state``. An app is bound to one container per lifespan (the lifespan closes it)."""
+    app.state.dishka_container = container
+
+
+def build_app(
+    settings: Settings,
+    *,
+    extra_handlers: Sequence[ControllerRouterHandler] = (),
+    run_worker: bool = False,
+    top_level_handlers: Sequence[ControllerRouterHandler] = (),
+) -> Litestar:
+    """The routes, middlewares and lifespan, without services: ``bind_container`` supplies them.
+
+    Of the settings, only the dashboard origins (CORS) and those of the in-process worker are read
+    here; everything else reaches the handlers through the container. The test suite builds one
+    app per process and binds a fresh container to it for every test.
+    """
 
     @asynccontextmanager
     async def close_container(app: Litestar) -> AsyncIterator[None]:
+        container: AsyncContainer = app.state.dishka_container
         try:
             await prepare(container)
             if run_worker:
@@ -112,7 +142,7 @@ def create_app(
             *page_handlers(),
             *top_level_handlers,
         ],
-        lifespan=[close_container, drain_lifespan(container)],
+        lifespan=[close_container, drain_lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(
             title="Kalamna API",
@@ -123,12 +153,13 @@ def create_app(
         debug=False,
         logging_config=None,  # kalamna.observability owns logging
     )
-    setup_dishka(container, app)
     openapi_contract.install(app)
     # Outermost, so that unmatched routes (404/405) get a request id, CORS headers and a log line too.
     # The path is normalised before CORS and routing see it; bad input is refused inside CORS (so a
-    # browser can read the 422) but before any handler.
-    routed = options_middleware(app.asgi_handler, allow_map(app.routes))
+    # browser can read the 422) but before any handler. Each request's container scope is opened
+    # (from the bound container) inside all of them, right around the router.
+    scoped = make_add_request_container_middleware(app.asgi_handler)
+    routed = options_middleware(scoped, allow_map(app.routes))
     guarded = cors_middleware(input_guard_middleware(routed), settings.cors_allow_origins)
     app.asgi_handler = request_id_middleware(normalise_path_middleware(metrics_middleware(guarded)))
     return app

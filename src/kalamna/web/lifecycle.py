@@ -41,20 +41,19 @@ def _chain(in_flight: RepliesInFlight, loop: asyncio.AbstractEventLoop) -> dict[
     return chained
 
 
-def drain_lifespan(container: AsyncContainer) -> Callable[[Litestar], Any]:
-    @asynccontextmanager
-    async def drain_replies(app: Litestar) -> AsyncIterator[None]:
-        in_flight = await container.get(RepliesInFlight)
-        chained = _chain(in_flight, asyncio.get_running_loop())
-        try:
-            yield
-        finally:
-            in_flight.drain()
-            left = await in_flight.wait(in_flight.grace_s + SAVE_MARGIN_S)
-            if left:
-                log.error("shutdown: %d replies still running were abandoned", left)
-            for sig, (previous, handler) in chained.items():
-                if signal.getsignal(sig) is handler:
-                    signal.signal(sig, previous)
-
-    return drain_replies
+@asynccontextmanager
+async def drain_lifespan(app: Litestar) -> AsyncIterator[None]:
+    """The lifespan step that drains replies in flight before the container closes."""
+    container: AsyncContainer = app.state.dishka_container
+    in_flight = await container.get(RepliesInFlight)
+    chained = _chain(in_flight, asyncio.get_running_loop())
+    try:
+        yield
+    finally:
+        in_flight.drain()
+        left = await in_flight.wait(in_flight.grace_s + SAVE_MARGIN_S)
+        if left:
+            log.error("shutdown: %d replies still running were abandoned", left)
+        for sig, (previous, handler) in chained.items():
+            if signal.getsignal(sig) is handler:
+                signal.signal(sig, previous)
