@@ -23,6 +23,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.conftest import Services, wipe
+
 CHROMIUM = os.environ.get("KALAMNA_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -80,28 +82,9 @@ class HostPages:
         self.server.server_close()
 
 
-def _wipe(database_url: str, redis_url: str) -> None:
+def _wipe(services: Services) -> None:
     """Empty every table and Redis (the browser tests share one seeded app per module)."""
-
-    async def run() -> None:
-        import asyncpg
-        from redis.asyncio import Redis
-
-        from kalamna.adapters.postgres import models  # noqa: F401
-        from kalamna.adapters.postgres.base import metadata
-
-        conn = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
-        try:
-            await conn.execute(f"TRUNCATE {', '.join(t.name for t in metadata.sorted_tables)} CASCADE")
-        finally:
-            await conn.close()
-        redis = Redis.from_url(redis_url)
-        try:
-            await redis.flushdb()
-        finally:
-            await redis.aclose()
-
-    asyncio.run(run())
+    asyncio.run(wipe(services))
 
 
 def query(database_url: str, sql: str, *args: Any) -> list[Any]:
@@ -223,7 +206,7 @@ def stack(services: Any) -> Iterator[Stack]:
     from tests.conftest import make_test_settings
 
     require_chromium()
-    _wipe(services.database_url, services.redis_url)
+    _wipe(services)
     port = free_port()
     data_dir = Path(tempfile.mkdtemp(prefix="klm-browser-"))
     settings = make_test_settings(services, data_dir, port=port, public_url=None, host="127.0.0.1")
