@@ -162,7 +162,7 @@ class InMemoryProvider(Provider):
         return MemoryWidgetGate(limiter, throttle)
 
     @provide(scope=Scope.REQUEST, override=True)
-    def outbox(self, outbox: MemoryMailOutbox) -> MailOutbox:
+    def outbox(self, outbox: MemoryMailOutbox, _: MemoryUnitOfWork) -> MailOutbox:
         return outbox
 
     @provide(scope=Scope.APP, override=True)
@@ -191,11 +191,11 @@ class InMemoryProvider(Provider):
 
     @provide(scope=Scope.REQUEST)
     async def transaction(
-        self, identity: MemoryStore, knowledge: KnowledgeStore, chats: ChatStore
+        self, identity: MemoryStore, knowledge: KnowledgeStore, chats: ChatStore, outbox: MemoryMailOutbox
     ) -> AsyncIterator[MemoryUnitOfWork]:
         """The request's "session", used by every repository: like the database session's
         finalizer, it rolls back whatever the request did not commit."""
-        uow = MemoryUnitOfWork(identity, knowledge, chats)
+        uow = MemoryUnitOfWork(identity, knowledge, chats, outbox)
         yield uow
         await uow.rollback()
 

@@ -32,14 +32,22 @@ def mail_job_key(mail_id: UUID) -> str:
 
 
 class QueueMail:
-    def __init__(self, outbox: MailOutbox, jobs: JobQueue, clock: Clock) -> None:
+    """Store the mail in the caller's transaction; its delivery job is queued once that commits (a
+    job queued before would find no row, and retry)."""
+
+    def __init__(self, outbox: MailOutbox, jobs: JobQueue, uow: UnitOfWork, clock: Clock) -> None:
         self._outbox = outbox
         self._jobs = jobs
+        self._uow = uow
         self._clock = clock
 
     async def __call__(self, message: EmailMessage, *, kind: str) -> UUID:
         mail_id = await self._outbox.add(message, kind=kind, now=self._clock.now())
-        await self._jobs.enqueue(DELIVER_EMAIL, key=mail_job_key(mail_id), outbox_id=str(mail_id))
+
+        async def deliver() -> None:
+            await self._jobs.enqueue(DELIVER_EMAIL, key=mail_job_key(mail_id), outbox_id=str(mail_id))
+
+        self._uow.after_commit(deliver)
         return mail_id
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
@@ -21,6 +21,12 @@ class UnitOfWork(Protocol):
     async def commit(self) -> None: ...
 
     async def rollback(self) -> None: ...
+
+    def after_commit(self, action: Callable[[], Awaitable[None]]) -> None:
+        """Run ``action`` once the next commit has succeeded (a job about rows written in this
+        transaction must not start before they are visible); a rollback drops it. An action that
+        finds a dependency down is logged and skipped: what it would start is swept up later."""
+        ...
 
 
 class OrganizationRepository(Protocol):

@@ -6,12 +6,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
+from kalamna.adapters.memory.store import Transactional
 from kalamna.domain.ids import new_id
 from kalamna.domain.mail import EmailMessage
 
 
 @dataclass
-class MemoryMailOutbox:
+class MemoryMailOutbox(Transactional):
+    """The outbox table: a mail added in a transaction that rolls back is gone, as in PostgreSQL."""
+
     messages: dict[UUID, EmailMessage] = field(default_factory=dict)
     created: dict[UUID, datetime] = field(default_factory=dict)
     sent: dict[UUID, datetime] = field(default_factory=dict)

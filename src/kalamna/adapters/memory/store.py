@@ -8,8 +8,11 @@ which run their units of work one after another.
 from __future__ import annotations
 
 import copy
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
+
+from kalamna.adapters.after_commit import AfterCommit
 
 
 @dataclass
@@ -40,11 +43,17 @@ class MemoryUnitOfWork:
 
     def __init__(self, *stores: Transactional) -> None:
         self._stores = stores
+        self._after_commit = AfterCommit()
 
     async def commit(self) -> None:
         for store in self._stores:
             store.commit()
+        await self._after_commit.run()
 
     async def rollback(self) -> None:
+        self._after_commit.drop()
         for store in self._stores:
             store.rollback()
+
+    def after_commit(self, action: Callable[[], Awaitable[None]]) -> None:
+        self._after_commit.add(action)
