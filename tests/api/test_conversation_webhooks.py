@@ -4,7 +4,9 @@ rows (jobs are recorded, not run). No knowledge is loaded: every bot reply is th
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -50,8 +52,15 @@ class Deliveries:
         assert [r["event"] for r in rows] == [b["type"] for b in bodies]
         return bodies
 
-    async def new(self) -> list[dict[str, Any]]:
+    async def new(self, expect: int = 0) -> list[dict[str, Any]]:
+        """The events since the last call; with ``expect``, waits (up to 10 s) until that many are
+        there: a bot reply is announced by the task that saved it, which may finish after the
+        HTTP response went out."""
+        deadline = time.monotonic() + 10
         bodies = await self.all()
+        while len(bodies) - self._seen < expect and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+            bodies = await self.all()
         fresh, self._seen = bodies[self._seen :], len(bodies)
         return fresh
 
@@ -90,7 +99,7 @@ async def test_handover_call_assign_agent_reply_and_staff_close(
     url = f"{base(world.org)}/{sid}"
 
     answer = await send(client, key, session, "Who painted the Mona Lisa?")
-    events = await every.new()
+    events = await every.new(expect=2)
     assert summary(events) == [("message.created", "user"), ("message.created", "assistant")]
     for event, message in zip(events, (answer["message"], answer["reply"]), strict=True):
         assert event["organization_id"] == world.org
@@ -183,7 +192,7 @@ async def test_fallbacks_in_a_row_and_an_agent_reply_taking_a_bot_conversation(
     await send(client, key, session, "Who painted the Mona Lisa?")
     second = await send(client, key, session, "What is the capital of Peru?")
     assert second["mode"] == "waiting"
-    events = await every.new()
+    events = await every.new(expect=5)
     assert summary(events) == [
         ("message.created", "user"),
         ("message.created", "assistant"),

@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -85,6 +86,22 @@ async def test_request_series_use_route_templates(client: AsyncTestClient, world
     assert ("kalamna_queue_jobs", frozenset({("state", "queued")})) in after
 
 
+async def job_states(settings) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
+    """(task, status, error) of every SAQ job in Redis: what a failure message needs to say."""
+    from kalamna.adapters.queue.saq_queue import make_queue
+
+    queue = make_queue(settings.redis_url, settings.queue_name)
+    try:
+        states = []
+        async for job_id in queue.redis.scan_iter(match=queue.job_id("*")):
+            job = await queue.job(queue.job_key_from_id(job_id.decode()))
+            if job is not None:
+                states.append((job.function, str(job.status), (job.error or "")[-300:]))
+        return states
+    finally:
+        await queue.disconnect()
+
+
 async def test_chat_model_embedder_and_job_series(live_client: AsyncTestClient, settings) -> None:  # type: ignore[no-untyped-def]
     before = samples(await scrape(live_client))
     owner: Account = await live_account(live_client, settings, "owner@metrics.test", "Metrics")
@@ -107,10 +124,12 @@ async def test_chat_model_embedder_and_job_series(live_client: AsyncTestClient, 
     # A mail through the worker (the seeded account sent none): forgot-password → lookup → delivery.
     forgot = await live_client.post("/api/v1/auth/password/forgot", json={"email": owner.email})
     assert forgot.status_code == 202
-    for _ in range(600):  # up to 30 s: the lookup and the delivery are two jobs of a busy worker
+    deadline = time.monotonic() + 60  # the lookup and the delivery are two jobs of a busy worker
+    while True:
         text = await scrape(live_client)
         if value(samples(text), "kalamna_jobs_total", task="deliver_email", outcome="complete"):
             break
+        assert time.monotonic() < deadline, f"no mail delivered; jobs: {await job_states(settings)}"
         await asyncio.sleep(0.05)
     after = samples(text)
     families = {f.name: f.type for f in text_string_to_metric_families(text)}

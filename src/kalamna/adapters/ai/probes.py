@@ -3,8 +3,6 @@ chat route) but the rest of the API keeps serving, so health stays 200 and names
 
 from __future__ import annotations
 
-import openai
-
 
 class OfflineModelProbe:
     """The bundled models run in-process: they are there if the adapter could be built."""
@@ -27,6 +25,8 @@ class OpenAICompatibleProbe:
         self._api_key = api_key
 
     async def check(self) -> None:
+        import openai  # here, not at the top: a deployment with the bundled models never loads the SDK
+
         client = openai.AsyncOpenAI(
             base_url=self._base_url, api_key=self._api_key, timeout=2.0, max_retries=0
         )
