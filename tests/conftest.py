@@ -64,6 +64,13 @@ def _cheap_password_hashing() -> Iterator[None]:
 PRODUCTION_PROVIDERS: dict[str, Callable[[], list[Any]]] = {}
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: two workers per core (at most 16). About a third of a worker's time goes to
+    waiting — on subprocesses, restarted servers, timeouts that are the point of a test — and a
+    second worker per core fills it: on 2 cores, 1090 tests took 199 s with 2 workers, 185 s with 4."""
+    return min(2 * (os.cpu_count() or 1), 16)
+
+
 @dataclass(frozen=True)
 class Services:
     database_url: str
