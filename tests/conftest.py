@@ -64,14 +64,6 @@ def _cheap_password_hashing() -> Iterator[None]:
 PRODUCTION_PROVIDERS: dict[str, Callable[[], list[Any]]] = {}
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked ``slow`` (5-20 s each: the fuzzing slices, the quality suites, the tests that
-    start servers or subprocesses) go first. xdist's default ``load`` scheduling hands the first tests
-    out round-robin, so the slow ones are spread over the workers and the short ones fill in after;
-    collected last, one of them was still running alone at the end of the run."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
-
-
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """``-n auto``: two workers per core (at most 16). About a third of a worker's time goes to
     waiting — on subprocesses, restarted servers, timeouts that are the point of a test — and a

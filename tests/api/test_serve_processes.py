@@ -24,8 +24,6 @@ from tests.api.test_chat import SHIPPING, add_entry, api_key, start_session, wid
 from tests.conftest import Services
 from tests.fakes.openai_server import FakeOpenAI
 
-pytestmark = pytest.mark.slow  # started first (tests/conftest.py), so it does not end the run
-
 KALAMNA = str(Path(sys.executable).parent / "kalamna")
 
 

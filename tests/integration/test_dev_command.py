@@ -11,9 +11,6 @@ import sys
 from pathlib import Path
 
 import httpx
-import pytest
-
-pytestmark = pytest.mark.slow  # started first (tests/conftest.py), so it does not end the run
 
 
 def _free_port() -> int:

@@ -8,12 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import redis
 
 from kalamna.embedded import EmbeddedRedis
-
-pytestmark = pytest.mark.slow  # started first (tests/conftest.py), so it does not end the run
 
 
 def test_second_holder_shares_and_last_holder_stops(tmp_path: Path) -> None:

@@ -25,8 +25,6 @@ from kalamna.adapters.postgres.search_strategy import (
 from kalamna.adapters.postgres.tenant_indexes import maintain_tenant_indexes
 from tests.integration.test_hybrid_search_plans import DIM, MODEL, add_tenant, dsn_of
 
-pytestmark = pytest.mark.slow  # started first (tests/conftest.py), so it does not end the run
-
 THRESHOLD = 100
 
 

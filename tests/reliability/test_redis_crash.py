@@ -10,7 +10,6 @@ import asyncio
 from pathlib import Path
 
 import asyncpg
-import pytest
 from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 
@@ -20,8 +19,6 @@ from kalamna.web.app import create_app, web_container
 from tests.api.helpers import Account, live_account, login, wait_for_status
 from tests.conftest import make_test_settings
 from tests.reliability.conftest import kill_redis
-
-pytestmark = pytest.mark.slow  # started first (tests/conftest.py), so it does not end the run
 
 API = "/api/v1"
 

@@ -20,8 +20,6 @@ from pathlib import Path
 import psutil
 import pytest
 
-pytestmark = pytest.mark.slow  # started first (tests/conftest.py), so it does not end the run
-
 IDLE_WORKER_STOP_LIMIT_S = 2.0
 
 
