@@ -364,9 +364,10 @@ class SendMessage:
             # The bot answers: PrepareAnswer stores the question in this same transaction and commits
             # (which releases the lock) before it searches.
             plan = await self._prepare(current, config, content, organization_name=organization_name)
-            run = self._runner.start(current, config, plan)
+            # The question is announced before the reply starts, so a receiver never gets the
+            # reply's message.created first (the reply is announced by the task that saves it).
             await announce_messages(self._webhooks, plan.question)  # stored by PrepareAnswer
-            return run
+            return self._runner.start(current, config, plan)
         now = self._clock.now()
         question = new_message(current, MessageRole.USER, text, now)
         await self._chats.add_message(question)
