@@ -176,15 +176,17 @@ async def test_a_timeout_is_llm_unavailable(fake: FakeOpenAI) -> None:
 
 
 async def test_a_stream_timeout_is_llm_unavailable(fake: FakeOpenAI) -> None:
-    fake.delay_next(5, times=2)
-    chat = chat_model(fake.base_url, timeout_s=0.5, max_retries=1)
+    fake.delay_next(10, times=2)
+    # 1.5 s: long enough that the retry reaches the fake server even when the machine is saturated
+    # (with 0.2 s the client sometimes gave up before the busy server had read the second request).
+    chat = chat_model(fake.base_url, timeout_s=1.5, max_retries=1)
     try:
         with pytest.raises(LlmUnavailable):
             await collect(chat)
     finally:
         await chat.aclose()
     # The retry was sent; under load the fake server may log it a moment after the client gave up.
-    for _ in range(100):
+    for _ in range(40):
         if len(fake.requests_to(COMPLETIONS)) >= 2:
             break
         await asyncio.sleep(0.05)
