@@ -41,7 +41,7 @@ API_PREFIX = "/api/v1"
 
 class _OwnRouter(Router):
     """A router made for one app. Litestar deep-copies every router it registers, so that one router
-    may be mounted twice; ours is built afresh by each ``create_app``, and copying it (every handler
+    may be mounted twice; ours is built afresh by each ``build_app``, and copying it (every handler
     with its signature model) was a third of the cost of building the app."""
 
     def __deepcopy__(self, memo: dict[int, object]) -> _OwnRouter:
