@@ -9,6 +9,7 @@ import pytest
 from dishka import AsyncContainer
 
 from tests.unit.container import memory_container, unit_settings
+from tests.unit.world import Tenant, add_tenant
 
 
 @pytest.fixture
@@ -18,3 +19,15 @@ async def container(tmp_path: Path) -> AsyncIterator[AsyncContainer]:
         yield built
     finally:
         await built.close()
+
+
+@pytest.fixture
+async def acme(container: AsyncContainer) -> Tenant:
+    """An active organization with an owner and a staff member."""
+    return await add_tenant(container, "Acme")
+
+
+@pytest.fixture
+async def other(container: AsyncContainer) -> Tenant:
+    """A second organization, for the tenant rule."""
+    return await add_tenant(container, "Other")

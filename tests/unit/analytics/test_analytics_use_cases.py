@@ -23,20 +23,10 @@ from kalamna.domain.errors import Forbidden, InvalidInput, NotFound
 from kalamna.domain.identity import OrganizationStatus
 from kalamna.domain.ids import new_id
 from kalamna.domain.pages import PageRequest
-from tests.unit.world import Tenant, add_organization, add_superuser, add_tenant, call
+from tests.unit.world import Tenant, add_organization, add_superuser, call
 
 TODAY = date(2026, 11, 22)  # the FixedClock's day (09:00 UTC)
 LAST_30_DAYS = DateRange(date(2026, 10, 24), TODAY)
-
-
-@pytest.fixture
-async def acme(container: AsyncContainer) -> Tenant:
-    return await add_tenant(container, "Acme")
-
-
-@pytest.fixture
-async def other(container: AsyncContainer) -> Tenant:
-    return await add_tenant(container, "Other")
 
 
 async def conversation(

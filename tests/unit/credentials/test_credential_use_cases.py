@@ -22,17 +22,7 @@ from kalamna.domain.api_keys import ApiCredential
 from kalamna.domain.errors import Forbidden, NotAuthenticated, NotFound
 from kalamna.domain.identity import OrganizationStatus
 from kalamna.domain.ids import new_id
-from tests.unit.world import Tenant, add_superuser, add_tenant, call
-
-
-@pytest.fixture
-async def acme(container: AsyncContainer) -> Tenant:
-    return await add_tenant(container, "Acme")
-
-
-@pytest.fixture
-async def other(container: AsyncContainer) -> Tenant:
-    return await add_tenant(container, "Other")
+from tests.unit.world import Tenant, add_superuser, call
 
 
 async def rotate(container: AsyncContainer, tenant: Tenant) -> tuple[str, ApiCredential]:

@@ -21,17 +21,7 @@ from kalamna.domain.bot_config import DEFAULT_WELCOME, BotConfig
 from kalamna.domain.errors import Forbidden, InvalidInput, NotFound
 from kalamna.domain.identity import Organization
 from kalamna.domain.ids import new_id
-from tests.unit.world import Tenant, add_superuser, add_tenant, call
-
-
-@pytest.fixture
-async def acme(container: AsyncContainer) -> Tenant:
-    return await add_tenant(container, "Acme")
-
-
-@pytest.fixture
-async def other(container: AsyncContainer) -> Tenant:
-    return await add_tenant(container, "Other")
+from tests.unit.world import Tenant, add_superuser, call
 
 
 async def stored_organization(container: AsyncContainer, tenant: Tenant) -> Organization:

@@ -25,17 +25,7 @@ from kalamna.domain.identity import Employee, EmployeeStatus, Role
 from kalamna.domain.ids import new_id
 from kalamna.domain.pages import PageRequest
 from kalamna.domain.tokens import RefreshSession
-from tests.unit.world import Tenant, add_employee, add_superuser, add_tenant, call, principal
-
-
-@pytest.fixture
-async def acme(container: AsyncContainer) -> Tenant:
-    return await add_tenant(container, "Acme")
-
-
-@pytest.fixture
-async def other(container: AsyncContainer) -> Tenant:
-    return await add_tenant(container, "Other")
+from tests.unit.world import Tenant, add_employee, add_superuser, call, principal
 
 
 async def signed_in(container: AsyncContainer, employee: Employee) -> RefreshSession:

@@ -38,20 +38,10 @@ from kalamna.domain.ids import new_id
 from kalamna.domain.invitations import Invitation, InvitationStatus
 from kalamna.domain.pages import PageRequest
 from kalamna.domain.tokens import TokenPurpose
-from tests.unit.world import Tenant, add_employee, add_superuser, add_tenant, call, link_token, mails
+from tests.unit.world import Tenant, add_employee, add_superuser, call, link_token, mails
 
 PASSWORD = "a long and unusual passphrase"
 WEEK = timedelta(days=7)
-
-
-@pytest.fixture
-async def acme(container: AsyncContainer) -> Tenant:
-    return await add_tenant(container, "Acme")
-
-
-@pytest.fixture
-async def other(container: AsyncContainer) -> Tenant:
-    return await add_tenant(container, "Other")
 
 
 async def invite(
