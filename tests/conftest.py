@@ -73,6 +73,49 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     return (os.cpu_count() or 1) + 1
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run order, for pytest-xdist's dynamic scheduling (``--dist loadgroup``: a worker is handed the
+    next test whenever it has fewer than three queued).
+
+    - The tests marked ``slow`` are spread evenly over the first two thirds of the tests that use
+      servers, at module boundaries: run together, they stretch each other (the browser tests' waits
+      doubled when they met the quality suites), and a long test started last makes its worker
+      finish alone while the others idle (one run spent its last 40 s so).
+    - The ~560 unit tests, a few milliseconds each, come last: they even out the workers' ends.
+
+    Modules stay whole, and an ``xdist_group`` (a module with an expensive module-scoped fixture)
+    stays one block, so such fixtures are built once."""
+    root = config.rootpath / "tests"
+    unit = [
+        i
+        for i in items
+        if i.path.is_relative_to(root / "unit") or i.path.is_relative_to(root / "architecture")
+    ]
+    unit_ids = {id(i) for i in unit}
+    slow_blocks: dict[str, list[pytest.Item]] = {}
+    modules: dict[Path, list[pytest.Item]] = {}
+    for item in items:
+        if id(item) in unit_ids:
+            continue
+        if item.get_closest_marker("slow"):
+            group = item.get_closest_marker("xdist_group")
+            slow_blocks.setdefault(group.args[0] if group else item.nodeid, []).append(item)
+        else:
+            modules.setdefault(item.path, []).append(item)
+    blocks = list(slow_blocks.values())
+    others = list(modules.values())
+    ordered: list[pytest.Item] = []
+    span = max(1, sum(len(module) for module in others) * 2 // 3)  # in tests
+    for module in others:
+        # the slow blocks whose even share of the span falls before this module
+        while blocks and (len(slow_blocks) - len(blocks)) * span <= len(ordered) * len(slow_blocks):
+            ordered.extend(blocks.pop(0))
+        ordered.extend(module)
+    for block in blocks:
+        ordered.extend(block)
+    items[:] = ordered + unit
+
+
 @dataclass(frozen=True)
 class Services:
     database_url: str

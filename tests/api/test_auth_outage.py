@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from litestar.testing import AsyncTestClient
 
 from kalamna.embedded import EmbeddedRedis
@@ -13,6 +14,7 @@ from tests.api.helpers import signed_up
 from tests.conftest import make_test_settings
 
 
+@pytest.mark.slow
 async def test_revocation_check_fails_closed(services, clean_state, jobs, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     redis = EmbeddedRedis(tmp_path / "r")
     redis.start()

@@ -65,6 +65,7 @@ def own_postgres(postgres_dir: Path):  # type: ignore[no-untyped-def]
     server.stop()
 
 
+@pytest.mark.slow
 async def test_redis_outage_gives_503_then_recovers(
     services, own_redis: EmbeddedRedis, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
@@ -84,6 +85,7 @@ async def test_redis_outage_gives_503_then_recovers(
         assert (await client.get("/api/v1/health")).status_code == 200
 
 
+@pytest.mark.slow
 async def test_postgres_outage_gives_503_then_recovers(
     services, own_postgres: EmbeddedPostgres, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]

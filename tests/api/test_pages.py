@@ -6,6 +6,7 @@ import gzip
 import re
 from pathlib import Path
 
+import pytest
 from litestar.testing import AsyncTestClient
 
 from kalamna.web.controllers import pages
@@ -64,6 +65,7 @@ async def test_account_pages_are_served_with_a_strict_policy(client: AsyncTestCl
         assert "innerHTML" not in asset.text
 
 
+@pytest.mark.slow
 async def test_swagger_ui_uses_local_assets(client: AsyncTestClient) -> None:
     page = await client.get("/schema/swagger")
     assert page.status_code == 200

@@ -19,6 +19,9 @@ from tests.api.conftest import RecordingJobs, recording_jobs
 from tests.api.helpers import World, build_world
 from tests.conftest import Services, make_test_settings, wipe
 
+# One worker builds the module's world once (its fixture is module-scoped).
+pytestmark = pytest.mark.xdist_group("permissions-matrix")
+
 OK = "ok"  # any 2xx, or a validation answer that proves the caller got past the guards
 ROLES = ("owner", "staff", "other_owner", "superuser", "anonymous")
 

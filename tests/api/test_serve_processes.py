@@ -24,6 +24,8 @@ from tests.api.test_chat import SHIPPING, add_entry, api_key, start_session, wid
 from tests.conftest import Services
 from tests.fakes.openai_server import FakeOpenAI
 
+pytestmark = pytest.mark.slow
+
 KALAMNA = str(Path(sys.executable).parent / "kalamna")
 
 

@@ -44,6 +44,7 @@ def run_cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_create_superuser_cli_on_a_fresh_data_dir_is_idempotent(postgres_dir: Path) -> None:
     data_dir = postgres_dir
     # Another kalamna process (as `kalamna dev` would) holds the embedded server while the CLI runs.

@@ -280,6 +280,7 @@ async def test_500_then_200_is_retried(live_client: AsyncTestClient, live_owner:
     verify(created["secret"], second.headers["Kalamna-Signature"], second.body)
 
 
+@pytest.mark.slow
 async def test_receiver_that_never_answers_ends_failed(
     live_client: AsyncTestClient, live_owner: Account
 ) -> None:

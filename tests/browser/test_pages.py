@@ -7,9 +7,12 @@ import time
 from typing import Any
 from urllib.parse import urlparse
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PASSWORD, Stack
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser-pages")]
 
 LINK = re.compile(r"https?://\S+")
 

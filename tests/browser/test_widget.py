@@ -6,9 +6,12 @@ import json
 import re
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import Stack, query
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser-widget")]
 
 QUESTION = "What are your opening hours?"
 

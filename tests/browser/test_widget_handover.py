@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import Stack
 from tests.browser.test_widget import open_widget, stored_session
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser-handover")]
 
 
 def conversation(stack: Stack, session_id: str) -> str:

@@ -11,6 +11,9 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
+
+pytestmark = pytest.mark.slow
 
 
 def _free_port() -> int:

@@ -8,9 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import redis
 
 from kalamna.embedded import EmbeddedRedis
+
+pytestmark = pytest.mark.slow
 
 
 def test_second_holder_shares_and_last_holder_stops(tmp_path: Path) -> None:

@@ -25,6 +25,8 @@ from kalamna.adapters.postgres.search_strategy import (
 from kalamna.adapters.postgres.tenant_indexes import maintain_tenant_indexes
 from tests.integration.test_hybrid_search_plans import DIM, MODEL, add_tenant, dsn_of
 
+pytestmark = pytest.mark.slow
+
 THRESHOLD = 100
 
 

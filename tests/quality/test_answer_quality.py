@@ -50,6 +50,8 @@ from tests.quality.answer_data import (
 )
 from tests.quality.documents import ARABIC, docx_file, html_page, pdf_file
 
+pytestmark = pytest.mark.slow
+
 CATEGORIES = ("EN", "AR", "dialect", "EN→AR", "AR→EN", "typos", "arabizi", "follow-up", "unanswerable")
 CROSS = ("EN→AR", "AR→EN")
 # The targets for the offline defaults; see docs/chat.md for the measured figures.

@@ -34,6 +34,8 @@ from kalamna.ports.ai import Embedder
 from tests.integration.test_ingestion import PostgresBackend, add_entry, add_organization, run_ingest
 from tests.quality.answer_data import CLINIC, CLINIC_QUESTIONS, SHOP, SHOP_QUESTIONS, Entry, Q
 
+pytestmark = pytest.mark.slow
+
 BASELINE = (400, 60)  # the chunking before issue 13
 BUDGET = 400  # cl100k tokens of ranked chunk text read for fact@400
 FLOORS = {"fact@1": 0.5, "fact@3": 0.75, "fact@400": 0.7}

@@ -35,6 +35,8 @@ from tests.quality.dataset import (
     Question,
 )
 
+pytestmark = pytest.mark.slow
+
 MODES = ("vector", "full-text", "hybrid", "by-score")
 HYBRID_HIT3_FLOOR = 0.7
 

@@ -28,6 +28,8 @@ from kalamna.web.app import create_app, web_container
 from tests.api.helpers import Account, live_account, wait_for_status
 from tests.conftest import make_test_settings
 
+pytestmark = pytest.mark.slow
+
 API = "/api/v1"
 
 

@@ -19,6 +19,8 @@ from tests.api.conftest import RecordingJobs, recording_jobs
 from tests.api.helpers import Account, signed_up
 from tests.conftest import make_test_settings
 
+pytestmark = pytest.mark.slow
+
 API = "/api/v1"
 UPLOAD = ("policy.txt", b"Refunds are accepted within 30 days. " * 6000, "text/plain")  # ~220 KiB
 

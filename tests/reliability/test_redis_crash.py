@@ -10,6 +10,7 @@ import asyncio
 from pathlib import Path
 
 import asyncpg
+import pytest
 from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 
@@ -19,6 +20,8 @@ from kalamna.web.app import create_app, web_container
 from tests.api.helpers import Account, live_account, login, wait_for_status
 from tests.conftest import make_test_settings
 from tests.reliability.conftest import kill_redis
+
+pytestmark = pytest.mark.slow
 
 API = "/api/v1"
 

@@ -7,6 +7,7 @@ import asyncio
 from pathlib import Path
 
 import asyncpg
+import pytest
 from litestar.testing import AsyncTestClient
 
 from kalamna.adapters.postgres.chunk_index import vector_index_name
@@ -17,6 +18,8 @@ from kalamna.web.app import create_app, web_container
 from tests.api.helpers import live_account, wait_for_status
 from tests.conftest import make_test_settings
 from tests.reliability.test_ingestion_outage import ControlledEmbedder, embedder_provider
+
+pytestmark = pytest.mark.slow
 
 
 async def _indexes(url: str) -> list[str]:

@@ -20,6 +20,8 @@ from pathlib import Path
 import psutil
 import pytest
 
+pytestmark = pytest.mark.slow
+
 IDLE_WORKER_STOP_LIMIT_S = 2.0
 
 
