@@ -56,8 +56,12 @@ def _cheap_password_hashing() -> Iterator[None]:
     import kalamna.di
 
     production = PRODUCTION_PROVIDERS.setdefault("providers", kalamna.di.providers)
+    # Built once per process and shared by every container the tests build: Dishka copies a
+    # provider's factories into each graph and never changes the provider, and creating the 21
+    # provider instances (each inspects its class) took ~10 ms of every test's container.
+    shared = [*production(), cheap_password_hashing()]
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(kalamna.di, "providers", lambda: [*production(), cheap_password_hashing()])
+        patch.setattr(kalamna.di, "providers", lambda: list(shared))
         yield
 
 
@@ -65,12 +69,11 @@ PRODUCTION_PROVIDERS: dict[str, Callable[[], list[Any]]] = {}
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """``-n auto``: one worker per core plus one. About a third of a worker's time goes to waiting
-    (on subprocesses, restarted servers, the timeouts a test is about), which the extra worker fills.
-    On 2 cores: 2 workers 199 s with the CPUs idle a third of the time; 3 workers 178 s; 4 workers
-    160-228 s, because the CPU-heavy tests (quality suites, fuzzing, subprocesses) then overlap and
-    stretch, and timing-sensitive tests failed more often."""
-    return (os.cpu_count() or 1) + 1
+    """``-n auto``: one worker per core plus two. About 40 % of a worker's time goes to waiting (on
+    subprocesses, restarted servers, the timeouts a test is about), which the extra workers fill.
+    On 2 cores, with the run order below: 3 workers 190-203 s, 4 workers 180-184 s. (Before that
+    order, under ``--dist load``, 4 workers gave 160-228 s: the CPU-heavy tests met and stretched.)"""
+    return (os.cpu_count() or 1) + 2
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
