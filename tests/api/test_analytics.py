@@ -28,8 +28,8 @@ from kalamna.adapters.postgres.models import (
 from kalamna.domain.analytics import DateRange
 from kalamna.domain.errors import InvalidInput
 from kalamna.domain.pages import PageRequest
-from kalamna.web.app import bind_container, web_container
-from tests.api.conftest import recording_jobs, shared_app
+from kalamna.web.app import bind_container
+from tests.api.conftest import shared_app, shared_container
 from tests.api.helpers import World, build_world
 
 API = "/api/v1"
@@ -245,7 +245,7 @@ async def seed(database_url: str, org_a: uuid.UUID, org_b: uuid.UUID) -> None:
 @pytest.fixture
 async def analytics_client(settings, clean_state, jobs: MemoryJobQueue) -> AsyncIterator[AsyncTestClient]:  # type: ignore[no-untyped-def]
     app = shared_app(settings)
-    bind_container(app, web_container(settings, recording_jobs(jobs)))
+    bind_container(app, shared_container(settings, jobs))
     async with AsyncTestClient(app) as test_client:
         yield test_client
 

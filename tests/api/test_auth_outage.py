@@ -8,8 +8,8 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from kalamna.embedded import EmbeddedRedis
-from kalamna.web.app import create_app, web_container
-from tests.api.conftest import recording_jobs
+from kalamna.web.app import create_app
+from tests.api.conftest import shared_container
 from tests.api.helpers import signed_up
 from tests.conftest import make_test_settings
 
@@ -20,7 +20,7 @@ async def test_revocation_check_fails_closed(services, clean_state, jobs, tmp_pa
     redis.start()
     try:
         settings = make_test_settings(services, tmp_path / "data", redis_url=redis.url)
-        app = create_app(settings, web_container(settings, recording_jobs(jobs)))
+        app = create_app(settings, shared_container(settings, jobs))
         async with AsyncTestClient(app) as client:
             account = await signed_up(client, jobs, "closed@acme.test")
             assert (await client.get("/api/v1/auth/me", headers=account.auth)).status_code == 200

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
-from kalamna.web.app import create_app, web_container
+from kalamna.web.app import create_app
+from tests.api.conftest import shared_container
 from tests.api.helpers import Account, live_account, wait_for_status
 from tests.conftest import make_test_settings
 
@@ -289,7 +290,7 @@ async def test_internal_generate(live_client: AsyncTestClient, shop: dict[str, A
 @pytest.fixture
 async def limited_client(services, clean_state, tmp_path: Path) -> AsyncIterator[AsyncTestClient]:  # type: ignore[no-untyped-def]
     settings = make_test_settings(services, tmp_path / "data", rate_limit_widget_session_messages="3/60")
-    app = create_app(settings, web_container(settings), run_worker=True)
+    app = create_app(settings, shared_container(settings), run_worker=True)
     async with AsyncTestClient(app, timeout=60) as client:
         client.app.state.test_settings = settings
         yield client

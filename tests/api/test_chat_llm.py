@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
-from kalamna.web.app import create_app, web_container
+from kalamna.web.app import create_app
+from tests.api.conftest import shared_container
 from tests.api.helpers import live_account
 from tests.api.test_chat import SHIPPING, add_entry, api_key, start_session, widget
 from tests.conftest import make_test_settings
@@ -49,7 +50,7 @@ async def llm_client(
     services, clean_state, tmp_path: Path, fake_llm: FakeOpenAI
 ) -> AsyncIterator[AsyncTestClient]:  # type: ignore[no-untyped-def]
     settings = llm_settings(services, tmp_path, fake_llm.base_url)
-    app = create_app(settings, web_container(settings), run_worker=True)
+    app = create_app(settings, shared_container(settings), run_worker=True)
     async with AsyncTestClient(app, timeout=60) as client:
         client.app.state.test_settings = settings
         yield client
@@ -93,7 +94,7 @@ async def test_unreachable_model_gives_503_and_keeps_the_question(
     services, clean_state, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     settings = llm_settings(services, tmp_path, "http://127.0.0.1:9/v1")
-    app = create_app(settings, web_container(settings), run_worker=True)
+    app = create_app(settings, shared_container(settings), run_worker=True)
     async with AsyncTestClient(app, timeout=60) as client:
         key, session = await shop_with(client, settings)
         url = f"/api/v1/chat/sessions/{session['session_id']}/messages"
@@ -117,7 +118,7 @@ async def test_unreachable_model_gives_503_and_keeps_the_question(
 
 async def test_unreachable_model_with_fallback_configured(services, clean_state, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     settings = llm_settings(services, tmp_path, "http://127.0.0.1:9/v1", llm_fallback_on_error=True)
-    app = create_app(settings, web_container(settings), run_worker=True)
+    app = create_app(settings, shared_container(settings), run_worker=True)
     async with AsyncTestClient(app, timeout=60) as client:
         key, session = await shop_with(client, settings)
         url = f"/api/v1/chat/sessions/{session['session_id']}/messages"
@@ -138,7 +139,7 @@ async def test_client_disconnect_mid_stream_still_stores_the_whole_reply(
     )
     with FakeOpenAI(reply=reply, token_delay_s=0.05) as slow:
         settings = llm_settings(services, tmp_path, slow.base_url)
-        app = create_app(settings, web_container(settings), run_worker=True)
+        app = create_app(settings, shared_container(settings), run_worker=True)
         async with AsyncTestClient(app, timeout=60) as client:
             key, session = await shop_with(client, settings)
             url = f"/api/v1/chat/sessions/{session['session_id']}/messages"

@@ -16,7 +16,7 @@ from litestar.testing import AsyncTestClient
 
 from kalamna.application.conversations.replies import RepliesInFlight
 from kalamna.web.app import create_app, web_container
-from tests.api.conftest import recording_jobs
+from tests.api.conftest import recording_jobs, shared_container
 from tests.api.helpers import World, queued_emails
 from tests.api.live_server import ThreadServer, sse
 from tests.api.test_chat import api_key, start_session, widget
@@ -25,7 +25,7 @@ from tests.api.test_chat import api_key, start_session, widget
 @pytest.fixture
 async def live(settings, clean_state, jobs) -> AsyncIterator[ThreadServer]:  # type: ignore[no-untyped-def]
     fast = msgspec.structs.replace(settings, events_keepalive_s=0.3)
-    server = ThreadServer(create_app(fast, web_container(fast, recording_jobs(jobs))))
+    server = ThreadServer(create_app(fast, shared_container(fast, jobs)))
     server.start()
     yield server
     server.stop()

@@ -8,7 +8,8 @@ from litestar import get, post
 from litestar.params import JSONBody
 from litestar.testing import AsyncTestClient
 
-from kalamna.web.app import create_app, web_container
+from kalamna.web.app import create_app
+from tests.api.conftest import shared_container
 
 
 class Echo(msgspec.Struct, forbid_unknown_fields=True):
@@ -28,7 +29,7 @@ async def boom() -> None:
 
 @pytest.fixture
 async def edge_client(settings, clean_state):  # type: ignore[no-untyped-def]
-    app = create_app(settings, web_container(settings), extra_handlers=[echo, boom])
+    app = create_app(settings, shared_container(settings), extra_handlers=[echo, boom])
     async with AsyncTestClient(app, raise_server_exceptions=False) as client:
         yield client
 

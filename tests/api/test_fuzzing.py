@@ -29,8 +29,8 @@ from schemathesis.python import asgi
 
 from kalamna.application.auth.superuser import CreateSuperuser
 from kalamna.di import make_container
-from kalamna.web.app import create_app, web_container
-from tests.api.conftest import RecordingJobs, recording_jobs
+from kalamna.web.app import create_app
+from tests.api.conftest import RecordingJobs, shared_container
 from tests.api.helpers import PASSWORD, last_email, token_from
 from tests.conftest import make_test_settings
 
@@ -251,7 +251,7 @@ def test_schemathesis_gate(services, tmp_path, shard: int) -> None:  # type: ign
 
     asyncio.run(superuser())
     jobs = RecordingJobs()
-    app = create_app(settings, web_container(settings, recording_jobs(jobs)))
+    app = create_app(settings, shared_container(settings, jobs))
     schema = schemathesis.openapi.from_asgi("/schema/openapi.json", app)
     failures: list[str] = []
     statuses: Counter[int] = Counter()

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from litestar.testing import AsyncTestClient
 
-from kalamna.web.app import create_app, web_container
-from tests.api.conftest import RecordingJobs, recording_jobs
+from kalamna.web.app import create_app
+from tests.api.conftest import RecordingJobs, shared_container
 from tests.api.helpers import signed_up
 from tests.api.test_chat_llm import llm_settings
 
@@ -17,7 +17,7 @@ async def test_unreachable_model_on_generate_says_nothing_was_stored(
 ) -> None:  # type: ignore[no-untyped-def]
     settings = llm_settings(services, tmp_path, "http://127.0.0.1:9/v1")
     jobs = RecordingJobs()
-    async with AsyncTestClient(create_app(settings, web_container(settings, recording_jobs(jobs)))) as client:
+    async with AsyncTestClient(create_app(settings, shared_container(settings, jobs))) as client:
         owner = await signed_up(client, jobs, "owner@generate.test")
         response = await client.post(
             "/api/v1/internal/ai/generate",

@@ -9,7 +9,8 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from kalamna.embedded import EmbeddedPostgres, EmbeddedRedis
-from kalamna.web.app import create_app, web_container
+from kalamna.web.app import create_app
+from tests.api.conftest import shared_container
 from tests.conftest import make_test_settings
 
 
@@ -38,7 +39,7 @@ async def test_unreachable_llm_is_reported_without_failing_health(
         embedding_provider="offline",
         openai_base_url="http://127.0.0.1:9/v1",
     )
-    app = create_app(settings, web_container(settings))
+    app = create_app(settings, shared_container(settings))
     async with AsyncTestClient(app) as client:
         response = await client.get("/api/v1/health")
         assert response.status_code == 200
@@ -70,7 +71,7 @@ async def test_redis_outage_gives_503_then_recovers(
     services, own_redis: EmbeddedRedis, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     settings = make_test_settings(services, tmp_path, redis_url=own_redis.url)
-    app = create_app(settings, web_container(settings))
+    app = create_app(settings, shared_container(settings))
     async with AsyncTestClient(app) as client:
         assert (await client.get("/api/v1/health")).status_code == 200
         own_redis.stop()
@@ -90,7 +91,7 @@ async def test_postgres_outage_gives_503_then_recovers(
     services, own_postgres: EmbeddedPostgres, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     settings = make_test_settings(services, tmp_path, database_url=own_postgres.url)
-    app = create_app(settings, web_container(settings))
+    app = create_app(settings, shared_container(settings))
     async with AsyncTestClient(app) as client:
         assert (await client.get("/api/v1/health")).status_code == 200
         own_postgres.stop()

@@ -17,8 +17,8 @@ import pytest
 from litestar.testing import AsyncTestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from kalamna.web.app import create_app, web_container
-from tests.api.conftest import RecordingJobs, recording_jobs
+from kalamna.web.app import create_app
+from tests.api.conftest import RecordingJobs, shared_container
 from tests.api.helpers import Account, World, live_account, wait_for_status
 from tests.conftest import SAFE_PRODUCTION, make_test_settings
 
@@ -159,7 +159,7 @@ async def production_client(services, clean_state, tmp_path: Path) -> AsyncItera
     settings = make_test_settings(
         services, tmp_path / "prod", **{**SAFE_PRODUCTION, "metrics_token": "m" * 40}
     )
-    app = create_app(settings, web_container(settings, recording_jobs(RecordingJobs())))
+    app = create_app(settings, shared_container(settings, RecordingJobs()))
     async with AsyncTestClient(app) as client:
         yield client
 
@@ -176,7 +176,7 @@ async def test_production_needs_the_token(production_client: AsyncTestClient) ->
 
 async def test_production_without_a_token_refuses_metrics(services, clean_state, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     settings = make_test_settings(services, tmp_path / "prod", **SAFE_PRODUCTION)
-    app = create_app(settings, web_container(settings, recording_jobs(RecordingJobs())))
+    app = create_app(settings, shared_container(settings, RecordingJobs()))
     async with AsyncTestClient(app) as client:
         response = await client.get("/metrics", headers={"Authorization": "Bearer "})
         assert response.status_code == 401
@@ -185,7 +185,7 @@ async def test_production_without_a_token_refuses_metrics(services, clean_state,
 
 async def test_development_with_a_token_still_checks_it(services, clean_state, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     settings = make_test_settings(services, tmp_path / "dev", env="development", metrics_token="abc")
-    app = create_app(settings, web_container(settings, recording_jobs(RecordingJobs())))
+    app = create_app(settings, shared_container(settings, RecordingJobs()))
     async with AsyncTestClient(app) as client:
         assert (await client.get("/metrics")).status_code == 401
         assert (await client.get("/metrics", headers={"Authorization": "Bearer abc"})).status_code == 200

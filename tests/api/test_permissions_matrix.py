@@ -14,8 +14,8 @@ import pytest
 import pytest_asyncio
 from litestar.testing import AsyncTestClient
 
-from kalamna.web.app import create_app, web_container
-from tests.api.conftest import RecordingJobs, recording_jobs
+from kalamna.web.app import create_app
+from tests.api.conftest import RecordingJobs, shared_container
 from tests.api.helpers import World, build_world
 from tests.conftest import Services, make_test_settings, wipe
 
@@ -75,7 +75,7 @@ async def shared(
     await wipe(services)
     settings = make_test_settings(services, tmp_path_factory.mktemp("matrix") / "data")
     jobs = RecordingJobs()
-    app = create_app(settings, web_container(settings, recording_jobs(jobs)))
+    app = create_app(settings, shared_container(settings, jobs))
     async with AsyncTestClient(app) as client:
         yield client, await build_world(client, jobs, settings)
 

@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from kalamna.adapters.postgres.engine import make_engine
 from kalamna.observability import JsonFormatter, TextFormatter
-from kalamna.web.app import create_app, web_container
+from kalamna.web.app import create_app
+from tests.api.conftest import shared_container
 
 pytestmark = pytest.mark.usefixtures("clean_state")
 SECRET = "victim@example.test"
@@ -54,7 +55,7 @@ async def test_error_logs_carry_no_user_data(settings, formatter: logging.Format
     logger = logging.getLogger("kalamna.web")
     logger.addHandler(handler)
     try:
-        app = create_app(settings, web_container(settings), extra_handlers=[boom])
+        app = create_app(settings, shared_container(settings), extra_handlers=[boom])
         async with AsyncTestClient(app) as client:
             response = await client.get("/api/v1/boom")
     finally:

@@ -19,8 +19,8 @@ from litestar.testing import AsyncTestClient
 
 from kalamna.adapters.memory.jobs import MemoryJobQueue
 from kalamna.ports.jobs import DELIVER_WEBHOOK
-from kalamna.web.app import create_app, web_container
-from tests.api.conftest import RecordingJobs, recording_jobs
+from kalamna.web.app import create_app
+from tests.api.conftest import RecordingJobs, shared_container
 from tests.api.helpers import Account, World, live_account, wait_for_status
 from tests.conftest import make_test_settings
 from tests.fakes.webhook_receiver import WebhookReceiver
@@ -43,7 +43,7 @@ def settings(services, tmp_path: Path):  # type: ignore[no-untyped-def]
 async def strict_client(services, tmp_path: Path, world: World) -> AsyncIterator[AsyncTestClient]:  # type: ignore[no-untyped-def]
     """The same database, with private targets refused (the deployer did not allow them)."""
     strict = make_test_settings(services, tmp_path / "strict", webhook_allow_private_targets=False)
-    app = create_app(strict, web_container(strict, recording_jobs(RecordingJobs())))
+    app = create_app(strict, shared_container(strict, RecordingJobs()))
     async with AsyncTestClient(app) as test_client:
         yield test_client
 

@@ -11,8 +11,8 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from kalamna.application.chat.sessions import WidgetAccessCache
-from kalamna.web.app import create_app, web_container
-from tests.api.conftest import RecordingJobs, recording_jobs
+from kalamna.web.app import create_app
+from tests.api.conftest import RecordingJobs, shared_container
 from tests.api.helpers import World
 
 pytestmark = pytest.mark.usefixtures("clean_state")
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.usefixtures("clean_state")
 @pytest.fixture
 async def other(settings: Any, jobs: RecordingJobs) -> AsyncIterator[AsyncTestClient]:
     """A second API process: its own container, cache and pools; the same database and Redis."""
-    container = web_container(settings, recording_jobs(jobs))
+    container = shared_container(settings, jobs)
     app = create_app(settings, container)
     async with AsyncTestClient(app) as test_client:
         test_client.container = container  # type: ignore[attr-defined]

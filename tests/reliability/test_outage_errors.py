@@ -14,8 +14,8 @@ from litestar.testing import AsyncTestClient
 
 from kalamna.adapters.memory.jobs import MemoryJobQueue
 from kalamna.embedded import EmbeddedPostgres
-from kalamna.web.app import create_app, web_container
-from tests.api.conftest import RecordingJobs, recording_jobs
+from kalamna.web.app import create_app
+from tests.api.conftest import RecordingJobs, shared_container
 from tests.api.helpers import Account, signed_up
 from tests.conftest import make_test_settings
 
@@ -45,7 +45,7 @@ async def test_database_down_gives_503_with_retry_after_and_no_orphan_upload(
 ) -> None:  # type: ignore[no-untyped-def]
     settings = make_test_settings(services, tmp_path / "data", database_url=own_postgres.url)
     jobs = RecordingJobs()
-    async with AsyncTestClient(create_app(settings, web_container(settings, recording_jobs(jobs)))) as client:
+    async with AsyncTestClient(create_app(settings, shared_container(settings, jobs))) as client:
         owner = await signed_up(client, jobs, "owner@pgdown.test")
         own_postgres.stop()
         listed = await client.get(f"{API}/orgs/{owner.organization_id}/knowledge-bases", headers=owner.auth)
@@ -89,7 +89,7 @@ async def test_upload_on_a_full_disk_gives_503_and_leaves_no_partial_file(
     full_disk: Path, services, clean_state, jobs: MemoryJobQueue
 ) -> None:  # type: ignore[no-untyped-def]
     settings = make_test_settings(services, full_disk)
-    async with AsyncTestClient(create_app(settings, web_container(settings, recording_jobs(jobs)))) as client:
+    async with AsyncTestClient(create_app(settings, shared_container(settings, jobs))) as client:
         owner = await signed_up(client, jobs, "owner@full.test")
         _assert_unavailable(*await _upload(client, owner))
         assert _files(settings.blob_dir) == []
@@ -102,7 +102,7 @@ async def test_upload_over_the_file_size_limit_gives_503_and_leaves_no_partial_f
 ) -> None:  # type: ignore[no-untyped-def]
     """The same without privileges: RLIMIT_FSIZE makes the kernel refuse the write (EFBIG)."""
     settings = make_test_settings(services, tmp_path / "data")
-    async with AsyncTestClient(create_app(settings, web_container(settings, recording_jobs(jobs)))) as client:
+    async with AsyncTestClient(create_app(settings, shared_container(settings, jobs))) as client:
         owner = await signed_up(client, jobs, "owner@limit.test")
         limits = resource.getrlimit(resource.RLIMIT_FSIZE)
         previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)

@@ -16,7 +16,8 @@ from redis.asyncio import Redis
 
 from kalamna.adapters.queue.saq_queue import make_queue
 from kalamna.embedded import EmbeddedRedis
-from kalamna.web.app import create_app, web_container
+from kalamna.web.app import create_app
+from tests.api.conftest import shared_container
 from tests.api.helpers import Account, live_account, login, wait_for_status
 from tests.conftest import make_test_settings
 from tests.reliability.conftest import kill_redis
@@ -64,7 +65,7 @@ async def test_kill9_keeps_queued_jobs_and_a_revoked_token(
 ) -> None:  # type: ignore[no-untyped-def]
     settings = make_test_settings(services, tmp_path / "data", redis_url=own_redis.url)
     async with AsyncTestClient(
-        create_app(settings, web_container(settings), run_worker=True), timeout=60
+        create_app(settings, shared_container(settings), run_worker=True), timeout=60
     ) as c:
         revoked, kept = await _signed_in_twice(c, settings)
         logout = await c.post(
@@ -72,7 +73,7 @@ async def test_kill9_keeps_queued_jobs_and_a_revoked_token(
         )
         assert logout.status_code == 204
     # No worker now: five ingestion jobs wait in Redis.
-    async with AsyncTestClient(create_app(settings, web_container(settings))) as c:
+    async with AsyncTestClient(create_app(settings, shared_container(settings))) as c:
         ids = await _queue_entries(c, kept, 5)
         assert await _me(c, revoked) == (401, "token_revoked")
     await asyncio.sleep(2.5)  # appendfsync everysec (a loaded machine may delay it up to 2 s)
@@ -83,7 +84,7 @@ async def test_kill9_keeps_queued_jobs_and_a_revoked_token(
     try:
         assert await queue.count("queued") == 5
         async with AsyncTestClient(
-            create_app(settings, web_container(settings), run_worker=True), timeout=60
+            create_app(settings, shared_container(settings), run_worker=True), timeout=60
         ) as c:
             assert await _me(c, revoked) == (401, "token_revoked")
             assert (await _me(c, kept))[0] == 200
@@ -105,10 +106,10 @@ async def test_revocation_lost_by_a_restart_is_restored_from_postgres(
     makes every process re-fill from PostgreSQL before it trusts Redis again."""
     settings = make_test_settings(services, tmp_path / "data", redis_url=own_redis.url)
     async with AsyncTestClient(
-        create_app(settings, web_container(settings), run_worker=True), timeout=60
+        create_app(settings, shared_container(settings), run_worker=True), timeout=60
     ) as c:
         revoked, kept = await _signed_in_twice(c, settings)
-    async with AsyncTestClient(create_app(settings, web_container(settings))) as c:
+    async with AsyncTestClient(create_app(settings, shared_container(settings))) as c:
         # A logout, then a crash that loses the last second of writes.
         other = await login(c, kept.email)
         logout = await c.post(
@@ -137,7 +138,7 @@ async def test_redis_that_lost_everything_still_refuses_and_the_reconciler_reque
     PostgreSQL; the lost ingestion jobs are queued again by the reconciler at worker start."""
     settings = make_test_settings(services, tmp_path / "data", redis_url=own_redis.url)
     async with AsyncTestClient(
-        create_app(settings, web_container(settings), run_worker=True), timeout=60
+        create_app(settings, shared_container(settings), run_worker=True), timeout=60
     ) as c:
         revoked, kept = await _signed_in_twice(c, settings)
         assert (
@@ -145,7 +146,7 @@ async def test_redis_that_lost_everything_still_refuses_and_the_reconciler_reque
                 f"{API}/auth/logout", json={"refresh_token": revoked.refresh_token}, headers=revoked.auth
             )
         ).status_code == 204
-    async with AsyncTestClient(create_app(settings, web_container(settings))) as c:
+    async with AsyncTestClient(create_app(settings, shared_container(settings))) as c:
         ids = await _queue_entries(c, kept, 3)
     own_redis.stop()
     for name in ("appendonly.aof", "dump.rdb"):
@@ -163,7 +164,7 @@ async def test_redis_that_lost_everything_still_refuses_and_the_reconciler_reque
     finally:
         await conn.close()
     async with AsyncTestClient(
-        create_app(settings, web_container(settings), run_worker=True), timeout=60
+        create_app(settings, shared_container(settings), run_worker=True), timeout=60
     ) as c:
         assert await _me(c, revoked) == (401, "token_revoked")
         for entry_id in ids:

@@ -48,9 +48,14 @@ class _OwnRouter(Router):
         return self
 
 
+def web_providers() -> list[Provider]:
+    """The providers that read the HTTP request, added to the application's by ``web_container``."""
+    return [LitestarProvider(), WebProvider()]
+
+
 def web_container(settings: Settings, *extra: Provider) -> AsyncContainer:
     """The application container plus the providers that read the HTTP request."""
-    return make_container(settings, LitestarProvider(), WebProvider(), *extra)
+    return make_container(settings, *web_providers(), *extra)
 
 
 def integration_handlers() -> list[ControllerRouterHandler]:
