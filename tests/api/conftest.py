@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -8,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from dishka import AsyncContainer, Provider, Scope, from_context, make_async_container, provide
+from dishka import AsyncContainer, Provider, Scope, from_context, provide
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +21,7 @@ from kalamna.ports.jobs import NOTIFY_WAITING_STAFF, REQUEST_PASSWORD_RESET, RES
 from kalamna.ports.mail import MailOutbox
 from kalamna.web.app import bind_container, build_app, create_app, web_providers
 from kalamna.worker.tasks import notify_waiting_staff, request_password_reset, resend_verification
+from tests.graphs import app_container
 
 
 @dataclass
@@ -113,31 +113,16 @@ class _RecordingJobsFromContext(Provider):
         return recording
 
 
-_GRAPHS: dict[bool, AsyncContainer] = {}
-
-
 def shared_container(settings: Settings, jobs: RecordingJobs | None = None) -> AsyncContainer:
     """What ``web_container(settings, recording_jobs(jobs))`` (or ``web_container(settings)``, without
-    ``jobs``) builds, from one graph per process.
-
-    Building a container makes Dishka build and validate the graph of ~180 factories and compile code
-    for each (~30-50 ms of CPU). Here each graph is built once, rooted at Dishka's skipped ``RUNTIME``
-    scope, and every test enters a fresh ``APP`` scope under it with its own settings (and jobs) in the
-    context: its own instances, pools and caches, closed by the app's lifespan as in production."""
-    recorded = jobs is not None
-    if recorded not in _GRAPHS:
-        extra = [_RecordingJobsFromContext()] if recorded else []
-        _GRAPHS[recorded] = make_async_container(
-            *kalamna.di.providers(),
-            *web_providers(),
-            *extra,
-            start_scope=Scope.RUNTIME,
-            validation_settings=kalamna.di.OVERRIDES_CHECKED,
-        )
-    context: dict[Any, Any] = {Settings: settings}
-    if recorded:
-        context[RecordingJobs] = jobs
-    return _GRAPHS[recorded](context=context, lock_factory=asyncio.Lock)
+    ``jobs``) builds, in a fresh APP scope of a graph built once per process (``tests/graphs.py``)."""
+    if jobs is None:
+        return app_container("web", lambda: [*kalamna.di.providers(), *web_providers()], {Settings: settings})
+    return app_container(
+        "web, recorded jobs",
+        lambda: [*kalamna.di.providers(), *web_providers(), _RecordingJobsFromContext()],
+        {Settings: settings, RecordingJobs: jobs},
+    )
 
 
 @pytest.fixture

@@ -68,6 +68,7 @@ from kalamna.ports.repositories import (
 from kalamna.ports.security import AttemptLimiter, Clock, RateLimiter, RevocationStore, Throttle
 from kalamna.ports.webhooks import WebhookEvents
 from kalamna.ports.widget import WidgetGate
+from tests.graphs import app_container
 
 
 class WordHashEmbedder:
@@ -253,5 +254,10 @@ def unit_settings(data_dir: Path, **overrides: Any) -> Settings:
 
 
 def memory_container(settings: Settings, *extra: Provider) -> AsyncContainer:
-    """``kalamna.di.make_container`` with the in-memory adapters (``extra`` overrides them in turn)."""
-    return kalamna.di.make_container(settings, InMemoryProvider(), *extra)
+    """``kalamna.di.make_container`` with the in-memory adapters (``extra`` overrides them in turn).
+    Without ``extra``, a fresh APP scope of a graph built once per process (``tests/graphs.py``)."""
+    if extra:
+        return kalamna.di.make_container(settings, InMemoryProvider(), *extra)
+    return app_container(
+        "memory", lambda: [*kalamna.di.providers(), InMemoryProvider()], {Settings: settings}
+    )
