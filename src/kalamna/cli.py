@@ -179,7 +179,15 @@ def cmd_create_superuser(args: argparse.Namespace) -> int:
     from kalamna.application.auth.superuser import CreateSuperuser
     from kalamna.di import make_container
     from kalamna.domain.errors import EmailTaken, InvalidInput
+    from kalamna.domain.identity import normalize_email
+    from kalamna.domain.passwords import validate_new_password
 
+    try:  # bad input fails at once, before any server is started or migrated (the use case checks again)
+        normalize_email(args.email)
+        validate_new_password(args.password)
+    except InvalidInput as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 2
     settings = _resolved(_settings(log_format="text"))
     assert settings.database_url
     upgrade_to_head(settings.database_url)

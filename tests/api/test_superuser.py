@@ -63,6 +63,7 @@ def test_create_superuser_cli_on_a_fresh_data_dir_is_idempotent(postgres_dir: Pa
         assert "already exists" in again.stdout
         weak = run_cli(data_dir, "create-superuser", "--email", "x@example.test", "--password", "password1")
         assert weak.returncode == 2
+        assert weak.stderr.startswith("error: ") and "password" in weak.stderr.lower(), weak.stderr
         # The CLI left; the server it joined is still serving us.
         assert "(1 row)" in running._server.psql("SELECT 1;")  # type: ignore[attr-defined]
     finally:
