@@ -192,6 +192,9 @@ def make_test_settings(services: Services, data_dir: Path, **overrides: object):
         "jwt_secret": "test-jwt-secret-" + "x" * 32,
         "internal_token": "test-internal-token-" + "y" * 32,
         "database_pool_size": 5,
+        # An in-process worker's idle job loops stop within this (production: 1 s); a test that used one
+        # waited for it at teardown, ~60 tests a run.
+        "worker_idle_wait_s": 0.1,
         **overrides,
     }
     return Settings(**values)  # type: ignore[arg-type]

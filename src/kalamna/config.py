@@ -100,6 +100,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     worker_concurrency: int = 8
     # SAQ waits this long for running jobs on shutdown, then cancels them (jobs are retry-safe).
     worker_shutdown_grace_s: int = 10
+    # An idle job loop waits this long for a job (one blocking Redis call), then checks whether the
+    # worker is stopping: the longest an idle worker takes to stop. Lower polls Redis more often.
+    worker_idle_wait_s: float = 1.0
     queue_name: str = "kalamna"
 
     # Knowledge processing
@@ -183,6 +186,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             problems.append(f"{ENV_PREFIX}KNOWLEDGE_TENANT_INDEX_MIN_CHUNKS: must be 0 (off) or more")
         if self.worker_concurrency < 1:
             problems.append(f"{ENV_PREFIX}WORKER_CONCURRENCY: must be at least 1")
+        if not 0 < self.worker_idle_wait_s <= 10:
+            problems.append(f"{ENV_PREFIX}WORKER_IDLE_WAIT_S: must be above 0 and at most 10 seconds")
         if self.database_url is not None and not self.database_url.startswith("postgresql"):
             problems.append(f"{ENV_PREFIX}DATABASE_URL: must be a postgresql:// URL")
         if self.redis_url is not None and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):

@@ -38,6 +38,7 @@ def test_range_and_url_checks(tmp_path: Path) -> None:
         "KALAMNA_PORT": "70000",
         "KALAMNA_DATABASE_URL": "mysql://x",
         "KALAMNA_REDIS_URL": "http://x",
+        "KALAMNA_WORKER_IDLE_WAIT_S": "0",
     }
     with pytest.raises(SettingsError) as excinfo:
         load_settings(env, dotenv=None)
@@ -45,7 +46,9 @@ def test_range_and_url_checks(tmp_path: Path) -> None:
         "KALAMNA_PORT",
         "KALAMNA_DATABASE_URL",
         "KALAMNA_REDIS_URL",
+        "KALAMNA_WORKER_IDLE_WAIT_S",
     }
+    assert load_settings({"KALAMNA_DATA_DIR": str(tmp_path)}, dotenv=None).worker_idle_wait_s == 1.0
 
 
 def test_production_requires_real_secrets(tmp_path: Path) -> None:

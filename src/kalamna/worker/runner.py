@@ -26,8 +26,6 @@ from kalamna.worker.tasks import TASKS, requeue_unsent_mail
 from kalamna.worker.webhook_tasks import requeue_webhook_deliveries
 
 log = logging.getLogger("kalamna.worker")
-# An idle worker waits for a job at most this long before checking whether it should stop.
-DEQUEUE_TIMEOUT_S = 1.0
 
 
 class PromptWorker(Worker[Any]):
@@ -36,7 +34,7 @@ class PromptWorker(Worker[Any]):
     SAQ's ``stop`` waits up to the grace period for *every* task, including the housekeeping loops
     that sleep up to 60 s and the job loops blocked waiting for a job, so an idle worker took the
     whole grace period (10 s) to stop. Here the housekeeping loops are cancelled at once (they are
-    idempotent) and the job loops wait at most ``DEQUEUE_TIMEOUT_S`` for a job, so they return on
+    idempotent) and the job loops wait at most ``worker_idle_wait_s`` for a job, so they return on
     their own; running jobs still get the grace period.
     """
 
@@ -93,7 +91,7 @@ async def build_worker(
         startup=startup,
         after_process=count_job,
         shutdown_grace_period_s=shutdown_grace_s or settings.worker_shutdown_grace_s,
-        dequeue_timeout=DEQUEUE_TIMEOUT_S,
+        dequeue_timeout=settings.worker_idle_wait_s,
     )
 
 
