@@ -207,7 +207,7 @@ async def wait_for_status(
 ) -> dict[str, Any]:
     """Read the entry until its status is one of ``statuses``. In a live app (real SAQ worker) this
     sleeps until one of the entry's ingestion jobs changes state (SAQ publishes every change), rather
-    than polling; elsewhere (no job in Redis) it re-reads every 100 ms."""
+    than polling, and at most 2 s; elsewhere (no job in Redis) it re-reads every 100 ms."""
     async with _JobEvents(client, entry_id) as events:
         deadline = time.monotonic() + timeout
         while True:
@@ -260,6 +260,10 @@ class _JobEvents:
     async def next_change(self, timeout: float) -> None:
         if not await self._active_job():  # no worker will publish: read again shortly
             timeout = min(timeout, 0.1)
+        else:
+            # Read again after a while even without a message. A loaded run once waited 50 s here
+            # for a change that had happened (the entry was ready): a missed message, cause not found.
+            timeout = min(timeout, 2.0)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(timeout):
                 while await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=None) is None:
