@@ -258,12 +258,10 @@ class _JobEvents:
         return False
 
     async def next_change(self, timeout: float) -> None:
-        if not await self._active_job():  # no worker will publish: read again shortly
-            timeout = min(timeout, 0.1)
-        else:
-            # Read again after a while even without a message. A loaded run once waited 50 s here
-            # for a change that had happened (the entry was ready): a missed message, cause not found.
-            timeout = min(timeout, 2.0)
+        # No job running: no worker will publish, read again shortly. A job running: wait for its
+        # message, but read again after 2 s without one (a loaded run once waited 50 s here for a
+        # change that had already happened: a missed message, cause not found).
+        timeout = min(timeout, 2.0 if await self._active_job() else 0.1)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(timeout):
                 while await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=None) is None:
