@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from collections.abc import Awaitable
+from typing import Any, cast
 
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from saq import Queue
+from saq.job import Status
 from saq.queue.redis import RedisQueue
 
 from kalamna.domain.errors import DependencyUnavailable
@@ -76,7 +79,36 @@ DEFAULT_OPTIONS: dict[str, Any] = {"timeout": 60, "retries": 3, "retry_delay": 1
 def make_queue(redis_url: str, name: str) -> Queue:
     # Built by hand because SAQ's from_url() refuses unix:// URLs. No socket_timeout here: the
     # worker blocks on BLMOVE for longer than any sane read timeout.
-    return RedisQueue(Redis.from_url(redis_url, socket_connect_timeout=2), name=name)
+    return PatientSweepQueue(Redis.from_url(redis_url, socket_connect_timeout=2), name=name)
+
+
+class PatientSweepQueue(RedisQueue):
+    """SAQ's Redis queue, whose sweep spares the jobs a worker is just taking.
+
+    A worker takes a job in two steps: ``BLMOVE`` moves it to the active list, then the job is saved
+    as ``active``. SAQ's sweep aborts every job of the active list that is not ``active``, so a sweep
+    falling between the two steps aborted a job that was starting normally (and failed it, on its
+    last attempt). It happened at worker start, when the first sweep meets the first jobs: seen in
+    loaded test runs. Here, when the active list holds such jobs, the sweep waits
+    ``TAKE_GRACE_S`` first; a job still not ``active`` by then was lost by its worker and is swept.
+    """
+
+    TAKE_GRACE_S = 2.0
+
+    async def sweep(self, lock: int = 60, abort: float = 5.0) -> list[str]:
+        if await self._jobs_being_taken():
+            await asyncio.sleep(self.TAKE_GRACE_S)
+        return await super().sweep(lock, abort)
+
+    async def _jobs_being_taken(self) -> bool:
+        job_ids: list[bytes] = await cast("Awaitable[list[bytes]]", self.redis.lrange(self._active, 0, -1))
+        if not job_ids:
+            return False
+        for job_bytes in await self.redis.mget(job_ids):
+            job = self.deserialize(job_bytes)
+            if job is not None and job.status is not Status.ACTIVE:
+                return True
+        return False
 
 
 class SaqJobQueue:
