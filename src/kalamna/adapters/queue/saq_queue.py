@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable
 from typing import Any, cast
 
@@ -16,6 +17,8 @@ from saq.queue.redis import RedisQueue
 
 from kalamna.domain.errors import DependencyUnavailable
 from kalamna.ports import jobs
+
+log = logging.getLogger("kalamna.queue")
 
 # SAQ's defaults are a 10 s timeout and one retry: every task states its own.
 TASK_OPTIONS: dict[str, dict[str, Any]] = {
@@ -89,26 +92,67 @@ class PatientSweepQueue(RedisQueue):
     as ``active``. SAQ's sweep aborts every job of the active list that is not ``active``, so a sweep
     falling between the two steps aborted a job that was starting normally (and failed it, on its
     last attempt). It happened at worker start, when the first sweep meets the first jobs: seen in
-    loaded test runs. Here, when the active list holds such jobs, the sweep waits
-    ``TAKE_GRACE_S`` first; a job still not ``active`` by then was lost by its worker and is swept.
+    loaded test runs. This sweep is SAQ 0.26's (``RedisQueue.sweep``) except that such a job gets a
+    second look ``TAKE_GRACE_S`` later: swept only if it is still in the active list and still not
+    ``active`` (its worker was lost). Check it against SAQ's when upgrading SAQ.
     """
 
     TAKE_GRACE_S = 2.0
 
-    async def sweep(self, lock: int = 60, abort: float = 5.0) -> list[str]:
-        if await self._jobs_being_taken():
-            await asyncio.sleep(self.TAKE_GRACE_S)
-        return await super().sweep(lock, abort)
+    def __init__(self, redis: Redis, **kwargs: Any) -> None:
+        super().__init__(redis, **kwargs)
+        self._active_snapshot = redis.register_script(_ACTIVE_SNAPSHOT)
 
-    async def _jobs_being_taken(self) -> bool:
-        job_ids: list[bytes] = await cast("Awaitable[list[bytes]]", self.redis.lrange(self._active, 0, -1))
-        if not job_ids:
-            return False
-        for job_bytes in await self.redis.mget(job_ids):
-            job = self.deserialize(job_bytes)
-            if job is not None and job.status is not Status.ACTIVE:
-                return True
-        return False
+    async def sweep(self, lock: int = 60, abort: float = 5.0) -> list[str]:
+        snapshot = await self._active_snapshot(
+            keys=[self._sweep, self._active], args=[lock], client=self.redis
+        )
+        jobs = {job_id: self.deserialize(job_bytes) for job_id, job_bytes in snapshot}
+        if any(job is not None and job.status != Status.ACTIVE for job in jobs.values()):
+            await asyncio.sleep(self.TAKE_GRACE_S)
+            still_active = set(await cast("Awaitable[list[bytes]]", self.redis.lrange(self._active, 0, -1)))
+            for job_id, job in list(jobs.items()):
+                if job is not None and job.status != Status.ACTIVE:
+                    if job_id not in still_active:
+                        del jobs[job_id]  # finished or moved on meanwhile
+                    else:
+                        jobs[job_id] = await self._get_job_by_id(job_id)
+        swept = []
+        for job_id, job in jobs.items():
+            if job is None:
+                swept.append(job_id)
+                async with self.redis.pipeline(transaction=True) as pipe:
+                    pipe.lrem(self._active, 0, job_id)
+                    pipe.zrem(self._incomplete, job_id)
+                    await pipe.execute()
+                log.info("Sweeping missing job %s", job_id)
+            elif job.status != Status.ACTIVE or job.stuck:
+                log.info("Sweeping job %s", job.info())
+                swept.append(job_id)
+                await self.abort(job, error=self.swept_error_message)
+                try:
+                    await job.refresh(abort)
+                except TimeoutError:
+                    log.info("Could not abort job %s", job_id)
+                if job.retryable:
+                    await self.retry(job, error=self.swept_error_message)
+                else:
+                    await self.finish(job, Status.ABORTED, error=self.swept_error_message)
+        return [job_id.decode("utf-8") for job_id in swept]
+
+
+# SAQ's own sweep snapshot: the active list's job ids with their saved jobs, at most once per ``lock``
+# seconds across all workers (the ``sweep`` key).
+_ACTIVE_SNAPSHOT = """
+local id_jobs = {}
+if redis.call('EXISTS', KEYS[1]) == 0 then
+    redis.call('SETEX', KEYS[1], ARGV[1], 1)
+    for i, v in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
+        id_jobs[i] = {v, redis.call('GET', v)}
+    end
+end
+return id_jobs
+"""
 
 
 class SaqJobQueue:
