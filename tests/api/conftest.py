@@ -64,21 +64,35 @@ def jobs() -> RecordingJobs:
     return RecordingJobs()
 
 
-def recording_jobs(jobs: MemoryJobQueue) -> Provider:
-    assert isinstance(jobs, RecordingJobs)
-    provider = Provider(scope=Scope.APP)
+class _RecordedJobs(Provider):
+    """Jobs recorded into the graph's ``RecordingJobs``, and the outbox that remembers each mail."""
 
-    def queue(container: AsyncContainer) -> JobQueue:
+    scope = Scope.APP
+
+    @provide(override=True)
+    def queue(self, jobs: RecordingJobs, container: AsyncContainer) -> JobQueue:
         jobs.container = container
         return jobs
 
-    def outbox(session: AsyncSession, sealer: MailSealer) -> MailOutbox:
+    @provide(scope=Scope.REQUEST, override=True)
+    def outbox(self, session: AsyncSession, sealer: MailSealer, jobs: RecordingJobs) -> MailOutbox:
         recording = RecordingMailOutbox(session, sealer)
         recording.jobs = jobs
         return recording
 
-    provider.provide(queue, provides=JobQueue, override=True)
-    provider.provide(outbox, provides=MailOutbox, scope=Scope.REQUEST, override=True)
+
+class _RecordingJobsFromContext(_RecordedJobs):
+    """The test's ``RecordingJobs`` from the container's context, so that one graph serves every test
+    (``shared_container``)."""
+
+    jobs = from_context(provides=RecordingJobs, scope=Scope.APP)
+
+
+def recording_jobs(jobs: MemoryJobQueue) -> Provider:
+    """For a container of its own: record jobs into ``jobs``."""
+    assert isinstance(jobs, RecordingJobs)
+    provider = _RecordedJobs()
+    provider.provide(lambda: jobs, provides=RecordingJobs)
     return provider
 
 
@@ -93,25 +107,6 @@ def shared_app(settings: Settings) -> Litestar:
     if key not in _APPS:
         _APPS[key] = build_app(settings)
     return _APPS[key]
-
-
-class _RecordingJobsFromContext(Provider):
-    """``recording_jobs``, with the test's ``RecordingJobs`` read from the container's context, so that
-    one graph serves every test (``shared_container``)."""
-
-    scope = Scope.APP
-    jobs = from_context(provides=RecordingJobs, scope=Scope.APP)
-
-    @provide(override=True)
-    def queue(self, jobs: RecordingJobs, container: AsyncContainer) -> JobQueue:
-        jobs.container = container
-        return jobs
-
-    @provide(scope=Scope.REQUEST, override=True)
-    def outbox(self, session: AsyncSession, sealer: MailSealer, jobs: RecordingJobs) -> MailOutbox:
-        recording = RecordingMailOutbox(session, sealer)
-        recording.jobs = jobs
-        return recording
 
 
 class _ReusedEngines(Provider):

@@ -259,8 +259,9 @@ class _JobEvents:
 
     async def next_change(self, timeout: float) -> None:
         # No job running: no worker will publish, read again shortly. A job running: wait for its
-        # message, but read again after 2 s without one (a loaded run once waited 50 s here for a
-        # change that had already happened: a missed message, cause not found).
+        # message, but read again after 2 s without one, so that a job ended without the message
+        # expected cannot hold the test to its timeout (a job aborted by SAQ's sweep race, fixed in
+        # adapters/queue/saq_queue.py, once held it 50 s).
         timeout = min(timeout, 2.0 if await self._active_job() else 0.1)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(timeout):
