@@ -8,18 +8,32 @@ Set ``KALAMNA_TEST_DATABASE_URL`` / ``KALAMNA_TEST_REDIS_URL`` to run against ex
 from __future__ import annotations
 
 import asyncio
+import atexit
 import concurrent.futures
+import contextlib
 import gc
 import os
 import shutil
+import sys
 import tempfile
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from tests.postgres_templates import (
+    BARE,
+    MIGRATED,
+    copy_of_template,
+    create_run_directory,
+    remove_run_directory,
+)
+
+if TYPE_CHECKING:
+    from kalamna.embedded import EmbeddedPostgres
 
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
@@ -137,6 +151,35 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items[:] = ordered + unit
 
 
+_TEMPLATES: dict[str, Path] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    directory = create_run_directory()
+    if directory is not None:
+        _TEMPLATES["owned"] = directory
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    directory = _TEMPLATES.pop("owned", None)
+    if directory is not None:
+        remove_run_directory(directory)
+    if hasattr(config, "workerinput"):
+        # Registered last, so it runs first of the exit hooks.
+        atexit.register(_exit_worker_without_teardown)
+
+
+def _exit_worker_without_teardown() -> None:
+    """An xdist worker has reported everything when it exits; tearing its ~1 M objects down took
+    the controller's last ~1.3 s of every run. Run the other exit hooks, then leave at once (as
+    ``kalamna worker`` does: ``kalamna.cli._exit_without_teardown``). Its exit code is not read."""
+    atexit.unregister(_exit_worker_without_teardown)
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
 @dataclass(frozen=True)
 class Services:
     database_url: str
@@ -152,6 +195,9 @@ def services() -> Iterator[Services]:
     root = Path(tempfile.mkdtemp(prefix="klm-"))  # short: Unix socket paths max out at 107 bytes
     database_url = os.environ.get("KALAMNA_TEST_DATABASE_URL")
     redis_url = os.environ.get("KALAMNA_TEST_REDIS_URL")
+    if database_url is None:
+        # The run's migrated template, where `kalamna dev` would run initdb on an empty directory.
+        copy_of_template(root / "postgres")
     embedded = start_embedded_services(root, database=database_url is None, redis=redis_url is None)
     database_url = database_url or embedded.postgres.url  # type: ignore[union-attr]
     redis_url = redis_url or embedded.redis.url  # type: ignore[union-attr]
@@ -183,6 +229,35 @@ def postgres_dir() -> Iterator[Path]:
         yield root
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def bare_postgres(postgres_dir: Path) -> Iterator[EmbeddedPostgres]:
+    """A throwaway server (for tests that stop, restart or break it) whose database was never
+    migrated: a copy of the run's bare template."""
+    from kalamna.embedded import EmbeddedPostgres
+
+    server = EmbeddedPostgres(copy_of_template(postgres_dir / "pg", BARE))
+    server.start()
+    try:
+        yield server
+    finally:
+        with contextlib.suppress(Exception):  # a test may have left it stopped
+            server.stop()
+
+
+@pytest.fixture
+def own_postgres(postgres_dir: Path) -> Iterator[EmbeddedPostgres]:
+    """A throwaway server, migrated to head: a copy of the run's migrated template."""
+    from kalamna.embedded import EmbeddedPostgres
+
+    server = EmbeddedPostgres(copy_of_template(postgres_dir / "pg", MIGRATED))
+    server.start()
+    try:
+        yield server
+    finally:
+        with contextlib.suppress(Exception):
+            server.stop()
 
 
 async def _no_durability(database_url: str) -> None:

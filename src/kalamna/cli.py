@@ -17,6 +17,7 @@ from types import FrameType
 from kalamna import __version__
 from kalamna.config import Settings, SettingsError, load_settings
 from kalamna.observability import configure_logging
+from kalamna.startup import pause_collector, resume_collector_after_startup
 
 logger = logging.getLogger("kalamna.cli")
 
@@ -67,6 +68,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
         while not server.started and not task.done():
             await asyncio.sleep(0.05)
         if server.started:
+            resume_collector_after_startup()
             logger.info(
                 "Kalamna is ready on http://%s:%d (docs: /schema/swagger, mail: %s) in %.1fs",
                 args.host,
@@ -143,6 +145,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
             worker = await build_worker(settings, container)
             if args.concurrency:
                 worker.concurrency = args.concurrency
+            resume_collector_after_startup()
             await worker.start()
         finally:
             await container.close()
@@ -269,6 +272,7 @@ def _sigterm_like_ctrl_c() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    pause_collector()  # resumed once a long-running command has started (kalamna.startup)
     args = build_parser().parse_args(argv)
     _sigterm_like_ctrl_c()
     try:

@@ -55,17 +55,6 @@ def own_redis(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-unty
     server.release()
 
 
-@pytest.fixture
-def own_postgres(postgres_dir: Path):  # type: ignore[no-untyped-def]
-    from kalamna.adapters.postgres.migrations import upgrade_to_head
-
-    server = EmbeddedPostgres(postgres_dir / "pg")
-    server.start()
-    upgrade_to_head(server.url)
-    yield server
-    server.stop()
-
-
 @pytest.mark.slow
 async def test_redis_outage_gives_503_then_recovers(
     services, own_redis: EmbeddedRedis, tmp_path: Path

@@ -16,6 +16,7 @@ from kalamna.application.auth.superuser import CreateSuperuser
 from kalamna.di import make_container
 from kalamna.embedded import EmbeddedPostgres
 from tests.api.helpers import PASSWORD, signed_up
+from tests.postgres_templates import BARE, copy_of_template
 
 pytestmark = pytest.mark.usefixtures("clean_state")
 
@@ -48,7 +49,7 @@ def run_cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_create_superuser_cli_on_a_fresh_data_dir_is_idempotent(postgres_dir: Path) -> None:
     data_dir = postgres_dir
     # Another kalamna process (as `kalamna dev` would) holds the embedded server while the CLI runs.
-    running = EmbeddedPostgres(data_dir / "postgres")
+    running = EmbeddedPostgres(copy_of_template(data_dir / "postgres", BARE))  # initdb'd, not migrated
     running.start()
     try:
         first = run_cli(

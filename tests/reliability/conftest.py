@@ -1,20 +1,17 @@
-"""Throwaway servers that the reliability tests crash, wipe and restart (never the session's)."""
+"""Throwaway Redis servers that the reliability tests crash, wipe and restart (never the session's).
+Their PostgreSQL twins, ``own_postgres`` and ``bare_postgres``, are in ``tests/conftest.py``."""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import shutil
 import signal
-import tempfile
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import psutil
 import pytest
 
-from kalamna.embedded import EmbeddedPostgres, EmbeddedRedis
+from kalamna.embedded import EmbeddedRedis
 
 
 @pytest.fixture
@@ -23,30 +20,6 @@ def own_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedRedi
     server.start()
     yield server
     server.release()
-
-
-@pytest.fixture
-def own_postgres(bare_postgres: EmbeddedPostgres) -> EmbeddedPostgres:
-    from kalamna.adapters.postgres.migrations import upgrade_to_head
-
-    upgrade_to_head(bare_postgres.url)
-    return bare_postgres
-
-
-@pytest.fixture
-def bare_postgres() -> Iterator[EmbeddedPostgres]:
-    """A throwaway server whose database was never migrated."""
-    # Not under pytest's tmp dir: when run as root, the server runs as a system user that must
-    # be able to reach its data directory.
-    root = Path(tempfile.mkdtemp(prefix="klm-p-"))
-    server = EmbeddedPostgres(root / "pg")
-    server.start()
-    try:
-        yield server
-    finally:
-        with contextlib.suppress(Exception):  # a test may have left it stopped
-            server.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def kill_redis(server: EmbeddedRedis) -> None:
