@@ -50,6 +50,21 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def _exited(proc: psutil.Process, timeout: float) -> bool:
+    """Wait until ``proc`` (not our child) has exited. An exited daemon stays a zombie until init
+    reaps it, which took up to 2 s on our CI machines (``psutil.Process.wait`` waits for that):
+    a zombie has exited."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.01)
+    return False
+
+
 class _Holders:
     """A JSON list of pids that use a server, edited under a file lock."""
 
@@ -151,10 +166,8 @@ class EmbeddedRedis:
         if pid is None:
             return
         proc = psutil.Process(pid)
-        proc.terminate()
-        with contextlib.suppress(psutil.TimeoutExpired):
-            proc.wait(10)
-        if proc.is_running():
+        proc.terminate()  # Redis writes its append-only file and exits
+        if not _exited(proc, timeout=10):
             proc.kill()
 
     def release(self) -> None:
