@@ -50,7 +50,7 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def _exited(proc: psutil.Process, timeout: float) -> bool:
+def process_exited(proc: psutil.Process, timeout: float) -> bool:
     """Wait until ``proc`` (not our child) has exited. An exited daemon stays a zombie until init
     reaps it, which took up to 2 s on our CI machines (``psutil.Process.wait`` waits for that):
     a zombie has exited."""
@@ -167,7 +167,7 @@ class EmbeddedRedis:
             return
         proc = psutil.Process(pid)
         proc.terminate()  # Redis writes its append-only file and exits
-        if not _exited(proc, timeout=10):
+        if not process_exited(proc, timeout=10):
             proc.kill()
 
     def release(self) -> None:

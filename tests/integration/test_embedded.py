@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from kalamna.embedded import EmbeddedPostgres, EmbeddedRedis
+from kalamna.embedded import EmbeddedPostgres, EmbeddedRedis, process_exited
 from tests.postgres_templates import BARE, copy_of_template
 
 pytestmark = pytest.mark.slow
@@ -58,6 +58,22 @@ def test_postgres_released_by_its_last_holder_is_stopped_at_once(postgres_dir: P
     server.release()
     assert not (directory / "postmaster.pid").exists()  # pg_ctl stop removes it once the server is down
     assert json.loads((directory / ".handle_pids.json").read_text()) == []
+
+
+def test_an_exited_process_not_yet_reaped_counts_as_exited() -> None:
+    """A stopped server daemon stays a zombie until init reaps it; stopping must not wait for that."""
+    import psutil
+
+    finished = subprocess.Popen([sys.executable, "-c", "pass"])  # not waited for: a zombie once done
+    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        assert process_exited(psutil.Process(finished.pid), timeout=30)
+        assert psutil.Process(finished.pid).status() == psutil.STATUS_ZOMBIE
+        assert not process_exited(psutil.Process(running.pid), timeout=0.2)
+    finally:
+        running.kill()
+        running.wait()
+        finished.wait()
 
 
 def _pings(url: str) -> bool:

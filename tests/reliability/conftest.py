@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from collections.abc import Iterator
 
 import psutil
 import pytest
 
-from kalamna.embedded import EmbeddedRedis
+from kalamna.embedded import EmbeddedRedis, process_exited
 
 
 @pytest.fixture
@@ -26,15 +25,9 @@ def kill_redis(server: EmbeddedRedis) -> None:
     """kill -9: no shutdown save, no final fsync."""
     pid = server._server_pid()
     assert pid is not None
+    process = psutil.Process(pid)
     os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and psutil.pid_exists(pid):
-        try:
-            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
-                break
-        except psutil.NoSuchProcess:
-            break
-        time.sleep(0.02)
+    assert process_exited(process, timeout=10)
 
 
 @pytest.fixture
