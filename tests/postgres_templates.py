@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -44,6 +45,20 @@ def create_run_directory() -> Path | None:
 def remove_run_directory(directory: Path) -> None:
     os.environ.pop(TEMPLATES_ENV, None)
     shutil.rmtree(directory, ignore_errors=True)
+
+
+def build_in_background() -> threading.Thread:
+    """Build both templates in a thread of the process that configures pytest, while the workers import
+    and collect the tests (~7 s), instead of in the first worker to need one while the others wait for
+    its lock (~2.5 s). A failure is left to that worker, which builds the template again and reports it."""
+
+    def build() -> None:
+        with contextlib.suppress(Exception):
+            _template(MIGRATED)
+
+    thread = threading.Thread(target=build, name="postgres-templates", daemon=True)
+    thread.start()
+    return thread
 
 
 def copy_of_template(destination: Path, kind: str = MIGRATED) -> Path:
