@@ -259,23 +259,19 @@ def postgres_dir() -> Iterator[Path]:
 def bare_postgres(postgres_dir: Path) -> Iterator[EmbeddedPostgres]:
     """A throwaway server (for tests that stop, restart or break it) whose database was never
     migrated: a copy of the run's bare template."""
-    from kalamna.embedded import EmbeddedPostgres
-
-    server = EmbeddedPostgres(copy_of_template(postgres_dir / "pg", BARE))
-    server.start()
-    try:
-        yield server
-    finally:
-        with contextlib.suppress(Exception):  # a test may have left it stopped
-            server.release()
+    yield from _throwaway_postgres(postgres_dir, BARE)
 
 
 @pytest.fixture
 def own_postgres(postgres_dir: Path) -> Iterator[EmbeddedPostgres]:
     """A throwaway server, migrated to head: a copy of the run's migrated template."""
+    yield from _throwaway_postgres(postgres_dir, MIGRATED)
+
+
+def _throwaway_postgres(postgres_dir: Path, template: str) -> Iterator[EmbeddedPostgres]:
     from kalamna.embedded import EmbeddedPostgres
 
-    server = EmbeddedPostgres(copy_of_template(postgres_dir / "pg", MIGRATED))
+    server = EmbeddedPostgres(copy_of_template(postgres_dir / "pg", template))
     server.start()
     try:
         yield server

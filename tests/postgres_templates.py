@@ -14,16 +14,14 @@ servers' own tests) do not use these: they run ``initdb`` as users do.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import shutil
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
-from kalamna.embedded import EmbeddedPostgres
+from kalamna.embedded import EmbeddedPostgres, file_lock
 
 TEMPLATES_ENV = "KALAMNA_TEST_POSTGRES_TEMPLATES"
 BARE = "bare"  # initdb and the application's empty database, never migrated
@@ -76,7 +74,7 @@ def _template(kind: str) -> Path:
     if not directory:
         raise RuntimeError(f"{TEMPLATES_ENV} is not set: tests/conftest.py sets it at pytest_configure")
     root = Path(directory)
-    with _locked(root / ".lock"):
+    with file_lock(root / ".lock"):
         if not (root / BARE / "PG_VERSION").exists():
             _build(root, BARE, source=None)
         if kind == MIGRATED and not (root / MIGRATED / "PG_VERSION").exists():
@@ -102,13 +100,3 @@ def _build(root: Path, kind: str, source: Path | None) -> None:
     for leftover in ("log", ".handle_pids.json", "postmaster.opts"):
         (work / leftover).unlink(missing_ok=True)
     work.rename(root / kind)
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    with path.open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)

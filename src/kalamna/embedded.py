@@ -33,7 +33,7 @@ DATABASE_NAME = "kalamna"
 
 
 @contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
+def file_lock(path: Path) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a+") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
@@ -115,7 +115,7 @@ class EmbeddedRedis:
 
     def start(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        with _file_lock(self.directory / ".lock"):
+        with file_lock(self.directory / ".lock"):
             holders = self._holders.live()
             if self._server_pid() is None:
                 self._launch()
@@ -173,7 +173,7 @@ class EmbeddedRedis:
     def release(self) -> None:
         """Drop this process as a holder; the last holder stops the server."""
         atexit.unregister(self.release)
-        with _file_lock(self.directory / ".lock"):
+        with file_lock(self.directory / ".lock"):
             remaining = [pid for pid in self._holders.live() if pid != os.getpid()]
             self._holders.write(remaining)
             if not remaining:
