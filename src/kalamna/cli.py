@@ -120,6 +120,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         os.environ["KALAMNA_HOST"] = args.host
     if args.port:
         os.environ["KALAMNA_PORT"] = str(args.port)
+    # With several workers this process only supervises them, for as long as they run: it must not
+    # stay paused. Each process that builds the app pauses again while it does (web/asgi.py).
+    resume_collector_after_startup()
     uvicorn.run(
         "kalamna.web.asgi:app_factory",
         factory=True,

@@ -52,3 +52,29 @@ def test_serve_app_factory_builds_the_app_and_resumes_the_collector(
     assert any(route.path == "/api/v1/health" for route in app.routes)
     assert gc.isenabled()
     assert gc.get_freeze_count() > frozen
+
+
+def test_serve_resumes_the_collector_before_uvicorn_starts_its_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, collector_restored: None
+) -> None:
+    """With several workers, `kalamna serve`'s own process only supervises them, for as long as they
+    run: it must not be left with the collector paused."""
+    import uvicorn
+
+    from kalamna import cli
+
+    seen: dict[str, object] = {}
+
+    def run(app: str, **options: object) -> None:
+        seen.update(app=app, workers=options["workers"], collector_enabled=gc.isenabled())
+
+    monkeypatch.setattr(uvicorn, "run", run)
+    monkeypatch.setattr(cli, "configure_logging", lambda *args: None)  # leave the test's logging alone
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KALAMNA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("KALAMNA_PORT", "8000")  # restored afterwards: the command sets it for its workers
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))
+    gc.disable()  # as `kalamna` starts every command (cli.main)
+    args = cli.build_parser().parse_args(["serve", "--workers", "2", "--port", "8123"])
+    assert cli.cmd_serve(args) == 0
+    assert seen == {"app": "kalamna.web.asgi:app_factory", "workers": 2, "collector_enabled": True}
