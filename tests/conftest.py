@@ -1,5 +1,6 @@
-"""Shared fixtures: one embedded PostgreSQL (pgvector) and one Redis for the whole session,
-started by the same code as ``kalamna dev``; each test gets clean tables and an empty Redis.
+"""Shared fixtures: one embedded PostgreSQL (pgvector) and one Redis per worker for the whole session,
+started by the same code as ``kalamna dev`` (PostgreSQL on a copy of the run's migrated template,
+``tests/postgres_templates.py``); each test gets clean tables and an empty Redis.
 
 Set ``KALAMNA_TEST_DATABASE_URL`` / ``KALAMNA_TEST_REDIS_URL`` to run against external servers
 (their data is wiped between tests).
@@ -86,7 +87,9 @@ def cheap_password_hashing():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _cheap_password_hashing() -> Iterator[None]:
+def _test_providers() -> Iterator[None]:
+    """Every container the tests build: the production providers, with cheap argon2 and the
+    embedding memo (``tests/embeddings_memo.py``)."""
     import kalamna.di
     import kalamna.di.adapters
     from tests.embeddings_memo import MemoizedOfflineEmbedder

